@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+//
+// What an embedder (qtpm's own host, or QEMU through the glue) provides to devices and backends.
+//
+// Devices and backends hold no globals and open no sockets of their own accord: everything that
+// reaches outside the object comes through this narrow interface (STYLE.md practice 6), handed
+// in before realize.  Unit tests supply a small fake.
+#pragma once
+
+#include <functional>
+#include <string_view>
+
+namespace qtpm {
+
+class Object;
+class Chardev;
+
+// Runs closures on the embedder's main-loop thread.  post() is thread-safe and never runs `fn`
+// synchronously; completions of backend requests travel through it.
+class CompletionLoop {
+ public:
+  virtual ~CompletionLoop() = default;
+  virtual void post(std::function<void()> fn) = 0;
+};
+
+class HostServices {
+ public:
+  virtual ~HostServices() = default;
+
+  // The -tpmdev object with this id (a TpmBackend), or nullptr.
+  virtual Object *find_tpm_backend(std::string_view id) = 0;
+  // The -chardev with this id, or nullptr.
+  virtual Chardev *find_chardev(std::string_view id) = 0;
+  virtual CompletionLoop &completion_loop() = 0;
+  // Zeroes all guest RAM (PPI memory clear at reset).  Device-owned RAM (the PPI page itself) is
+  // not guest RAM and stays.
+  virtual void clear_guest_ram() = 0;
+  // True while the machine waits for an incoming migration (-incoming): backends then defer the
+  // TPM's start until the state has been loaded.
+  virtual bool incoming_migration_pending() const { return false; }
+};
+
+}  // namespace qtpm
