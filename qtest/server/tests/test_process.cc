@@ -125,7 +125,50 @@ START_TEST(handshake_query_and_sigterm) {
   write_all(s.qtest, "clock_step 10\n");
   CHECK_STR(read_line(s.qtest).c_str(), "OK 10\n");
   kill(s.pid, SIGTERM);
+  std::string event = read_line(s.qmp);
+  ck_assert_msg(event.find("\"event\": \"SHUTDOWN\", \"data\": {\"guest\": false, \"reason\": \"host-signal\"}") !=
+                    std::string::npos,
+                "%s", event.c_str());
   ck_assert_int_eq(wait_exit(s.pid), 0);
+}
+END_TEST
+
+int connect_unix(const std::string &path) {
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  if (connect(s, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) {
+    close(s);
+    return -1;
+  }
+  return s;
+}
+
+START_TEST(server_monitor_accepts_again) {
+  // A second, listening monitor: its clients may come and go; the process stays.
+  char tmpl[] = "/tmp/qtpm-process-mon-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  std::string path = dir + "/mon.sock";
+  Session s("-chardev socket,id=mon1,path=" + path + ",server=on,wait=off -mon chardev=mon1,mode=control");
+  for (int round = 0; round < 2; round++) {
+    int c = connect_unix(path);
+    ck_assert_int_ge(c, 0);
+    ck_assert(read_line(c).rfind("{\"QMP\": ", 0) == 0);
+    write_all(c, "{\"execute\": \"query-status\"}\n");
+    ck_assert(read_line(c).find("CommandNotFound") != std::string::npos);  // new session, not negotiated
+    write_all(c, "{\"execute\": \"qmp_capabilities\"}\n{\"execute\": \"query-status\"}\n");
+    CHECK_STR(read_line(c).c_str(), "{\"return\": {}}\r\n");
+    ck_assert(read_line(c).find("\"running\": true") != std::string::npos);
+    close(c);
+  }
+  // The libqtest connections still work.
+  write_all(s.qtest, "endianness\n");
+  CHECK_STR(read_line(s.qtest).c_str(), "OK little\n");
+  kill(s.pid, SIGTERM);
+  ck_assert_int_eq(wait_exit(s.pid), 0);
+  ck_assert_int_ne(access(path.c_str(), F_OK), 0);  // the listening socket is removed at exit
+  rmdir(dir.c_str());
 }
 END_TEST
 
@@ -218,6 +261,7 @@ int main() {
   TCase *tc = tcase_create("process");
   tcase_set_timeout(tc, 100);
   tcase_add_test(tc, handshake_query_and_sigterm);
+  tcase_add_test(tc, server_monitor_accepts_again);
   tcase_add_test(tc, quit_exits_zero);
   tcase_add_test(tc, dropped_connection_exits_zero);
   tcase_add_test(tc, garbage_then_sigterm);
