@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include <csignal>
+#include <functional>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -19,6 +20,7 @@
 #include "qom/trace.h"
 #include "qtest/server/command_line.h"
 #include "qtest/server/host.h"
+#include "qtest/server/host_extensions.h"
 #include "qtest/server/qmp_commands.h"
 #include "qtest/server/qmp_monitor.h"
 #include "qtest/server/qtest_server.h"
@@ -28,15 +30,43 @@
 namespace qtpm::host {
 namespace {
 
+// Termination signals are caught from the start, before the (possibly slow) machine build, so
+// that a SIGTERM at any time ends in an orderly exit 0 rather than death by signal - libqtest
+// treats the latter as a failure.  GLib records the signal at once and dispatches it when the
+// main loop runs; until a session installs its action, the request is kept pending.
+class TerminationSignals {
+ public:
+  TerminationSignals() {
+    for (int signum : {SIGTERM, SIGINT, SIGHUP}) watches_.push_back(g_unix_signal_add(signum, &on_signal, this));
+  }
+  ~TerminationSignals() {
+    for (guint id : watches_) g_source_remove(id);
+  }
+  bool pending() const { return pending_; }
+  void set_action(std::function<void()> action) { action_ = std::move(action); }
+
+ private:
+  static gboolean on_signal(gpointer self) {
+    auto *s = static_cast<TerminationSignals *>(self);
+    s->pending_ = true;
+    if (s->action_) s->action_();
+    return G_SOURCE_CONTINUE;
+  }
+  std::vector<guint> watches_;
+  std::function<void()> action_;
+  bool pending_ = false;
+};
+
 // Everything that lives while the main loop runs, torn down in reverse order of creation.
 class Session {
  public:
-  explicit Session(Host &host) : host_(host), run_(host, qmp_), loop_(g_main_loop_new(nullptr, FALSE)) {
+  Session(Host &host, TerminationSignals &signals)
+      : host_(host), signals_(signals), run_(host, qmp_), loop_(g_main_loop_new(nullptr, FALSE)) {
     register_builtin_commands(qmp_, host_, run_);
     run_.set_quit_hook([this] { g_main_loop_quit(loop_); });
   }
   ~Session() {
-    for (guint id : signal_watches_) g_source_remove(id);
+    signals_.set_action(nullptr);
     // Connections and protocol servers go before the devices they reference.
     monitor_connections_.clear();
     monitors_.clear();
@@ -53,9 +83,9 @@ class Session {
  private:
   Status start_qtest();
   void start_monitor(const MonitorConfig &m);
-  void watch_signal(int signum);
 
   Host &host_;
+  TerminationSignals &signals_;
   QmpDispatcher qmp_;
   RunControl run_;
   GMainLoop *loop_;
@@ -63,7 +93,6 @@ class Session {
   std::unique_ptr<StreamConnection> qtest_connection_;
   std::vector<std::unique_ptr<QmpMonitor>> monitors_;
   std::vector<std::unique_ptr<StreamConnection>> monitor_connections_;
-  std::vector<guint> signal_watches_;
 };
 
 Status Session::start_qtest() {
@@ -111,19 +140,13 @@ void Session::start_monitor(const MonitorConfig &m) {
   conn->start();
 }
 
-void Session::watch_signal(int signum) {
-  signal_watches_.push_back(g_unix_signal_add(
-      signum,
-      [](gpointer self) -> gboolean {
-        static_cast<Session *>(self)->run_.shutdown("host-signal");
-        return G_SOURCE_CONTINUE;
-      },
-      this));
-}
-
 Status Session::start() {
-  for (int signum : {SIGTERM, SIGINT, SIGHUP}) watch_signal(signum);
+  signals_.set_action([this] { run_.shutdown("host-signal"); });
+  if (signals_.pending()) run_.shutdown("host-signal");
   if (Status st = start_qtest(); !st) return st;
+  HostContext context{host_, qmp_, run_, qtest_.get()};
+  for (HostExtensionFn extension : kHostExtensions)
+    if (extension) extension(context);
   for (const MonitorConfig &m : host_.config().monitors) start_monitor(m);
   return Status::ok();
 }
@@ -145,6 +168,7 @@ int run_main(int argc, char **argv) {
   if (!parsed.run) return parsed.exit_code;
   apply_logging(config);
 
+  TerminationSignals signals;
   Host host(config);
   if (Status st = host.build(); !st) {
     std::fprintf(stderr, "%s\n", st.message().c_str());
@@ -152,7 +176,7 @@ int run_main(int argc, char **argv) {
   }
   int status = 0;
   {
-    Session session(host);
+    Session session(host, signals);
     if (Status st = session.start(); !st) {
       std::fprintf(stderr, "%s\n", st.message().c_str());
       status = 1;

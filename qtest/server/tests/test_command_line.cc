@@ -217,24 +217,43 @@ START_TEST(tpmdev_parsing) {
   ck_assert(!r.run);
   ck_assert_int_eq(r.exit_code, 1);
   CHECK_STR(r.out.c_str(), "");
-  CHECK_STR(r.err.c_str(), "Supported TPM types (choose only one):\n        fake   Fake TPM backend driver\n");
+  ck_assert_msg(r.err.rfind("Supported TPM types (choose only one):\n", 0) == 0, "%s", r.err.c_str());
+  ck_assert(r.err.find("\n        fake   Fake TPM backend driver\n") != std::string::npos);
+  // QEMU's enum order: passthrough, then emulator, then the others.
+  size_t pt = r.err.find(" passthrough   "), em = r.err.find("    emulator   ");
+  if (pt != std::string::npos && em != std::string::npos) ck_assert_uint_lt(pt, em);
 }
 END_TEST
+
+// Other modules' real devices and backends may be linked in too: the checks look for the fakes
+// and the format, not for an exact list.
+void expect_device_list(const std::string &out, const std::vector<std::string> &lines) {
+  ck_assert_msg(out.rfind("Misc devices:\n", 0) == 0, "%s", out.c_str());
+  size_t pos = 0;
+  for (const std::string &line : lines) {
+    size_t at = out.find(line + "\n", pos);
+    ck_assert_msg(at != std::string::npos, "missing or out of order: %s", line.c_str());
+    pos = at;
+  }
+  for (size_t p = out.find('\n') + 1; p < out.size(); p = out.find('\n', p) + 1) {
+    ck_assert_msg(out.compare(p, 6, "name \"") == 0, "bad line at %zu: %s", p, out.c_str());
+  }
+}
 
 START_TEST(device_help) {
   Config c;
   ParseResult r = parse({"-device", "help"}, &c);
   ck_assert(!r.run);
   ck_assert_int_eq(r.exit_code, 0);
-  CHECK_STR(r.out.c_str(),
-                   "Misc devices:\n"
-                   "name \"fake-blob-isa\", bus ISA\n"
-                   "name \"fake-tpm-crb\"\n"
-                   "name \"fake-tpm-isa\", bus ISA\n");
+  expect_device_list(r.out, {"name \"fake-blob-isa\", bus ISA", "name \"fake-tpm-crb\"", "name \"fake-tpm-isa\", bus ISA"});
+  ck_assert(r.out.find("fake-nouser-isa") == std::string::npos);
+  ck_assert(r.out.find("fake-tpm-sysbus") == std::string::npos);
+  ck_assert(r.out.find("fake-tpm-spapr") == std::string::npos);
   ParseResult a = parse({"-device", "?"}, &c, "qtpm-system-aarch64");
-  CHECK_STR(a.out.c_str(), "Misc devices:\nname \"fake-tpm-sysbus\", bus System\n");
+  expect_device_list(a.out, {"name \"fake-tpm-sysbus\", bus System"});
+  ck_assert(a.out.find("fake-tpm-isa") == std::string::npos);
   ParseResult p = parse({"-device", "help"}, &c, "qtpm-system-ppc64");
-  CHECK_STR(p.out.c_str(), "Misc devices:\nname \"fake-tpm-spapr\", bus spapr-vio-bus\n");
+  expect_device_list(p.out, {"name \"fake-tpm-spapr\", bus spapr-vio-bus"});
 
   ParseResult t = parse({"-device", "fake-tpm-isa,help"}, &c);
   ck_assert_int_eq(t.exit_code, 0);

@@ -193,6 +193,31 @@ START_TEST(dropped_connection_exits_zero) {
 }
 END_TEST
 
+START_TEST(sigterm_during_startup) {
+  // SIGTERM as soon as the qtest connection arrives, before any handshake: still exit 0.
+  char tmpl[] = "/tmp/qtpm-process-early-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  std::string sock = dir + "/q.sock", qmp = dir + "/q.qmp";
+  int ls = listen_unix(sock), lq = listen_unix(qmp);
+  std::string cmd = "exec " + binary() + " -qtest unix:" + sock + " -qtest-log /dev/null -chardev socket,path=" + qmp +
+                    ",id=char0 -mon chardev=char0,mode=control -display none -accel qtest";
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char *>(nullptr));
+    _exit(127);
+  }
+  int q = accept_with_timeout(ls);
+  kill(pid, SIGTERM);
+  ck_assert_int_eq(wait_exit(pid), 0);
+  close(q);
+  close(ls);
+  close(lq);
+  unlink(sock.c_str());
+  unlink(qmp.c_str());
+  rmdir(dir.c_str());
+}
+END_TEST
+
 START_TEST(garbage_then_sigterm) {
   Session s("");
   std::string junk;
@@ -264,6 +289,7 @@ int main() {
   tcase_add_test(tc, server_monitor_accepts_again);
   tcase_add_test(tc, quit_exits_zero);
   tcase_add_test(tc, dropped_connection_exits_zero);
+  tcase_add_test(tc, sigterm_during_startup);
   tcase_add_test(tc, garbage_then_sigterm);
   tcase_add_test(tc, errors_and_help);
   suite_add_tcase(s, tc);

@@ -6,6 +6,7 @@
 #include "qtest/server/tests/check_str.h"
 
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -118,21 +119,36 @@ START_TEST(basic_commands) {
 }
 END_TEST
 
+// The set of models query-tpm-models returns (an array of strings).
+std::set<std::string> models(Rig &r) {
+  std::string reply = r.req("{\"execute\": \"query-tpm-models\"}");
+  JsonPtr v(json_tokener_parse(reply.c_str()));
+  json_object *list = json_object_object_get(v.get(), "return");
+  ck_assert(json_object_is_type(list, json_type_array));
+  std::set<std::string> out;
+  for (size_t i = 0; i < json_object_array_length(list); i++) {
+    out.insert(json_object_get_string(json_object_array_get_idx(list, i)));
+  }
+  return out;
+}
+
 START_TEST(tpm_queries) {
   Rig r(tpm_args());
   CHECK_STR(r.req("{\"execute\": \"query-tpm\"}").c_str(),
                    "{\"return\": [{\"id\": \"tpm0\", \"model\": \"tpm-tis\", \"options\": {\"type\": \"fake\", "
                    "\"data\": {\"chardev\": \"chr\"}}}]}\r\n");
-  CHECK_STR(r.req("{\"execute\": \"query-tpm-models\"}").c_str(), "{\"return\": [\"tpm-crb\", \"tpm-tis\"]}\r\n");
-  CHECK_STR(r.req("{\"execute\": \"query-tpm-types\"}").c_str(), "{\"return\": [\"fake\"]}\r\n");
+  // Real frontends and backends of other modules may be linked in beside the fakes.
+  ck_assert(models(r) == (std::set<std::string>{"tpm-crb", "tpm-tis"}));
+  std::string types = r.req("{\"execute\": \"query-tpm-types\"}");
+  ck_assert_msg(types.rfind("{\"return\": [", 0) == 0 && types.find("\"fake\"") != std::string::npos, "%s", types.c_str());
   // A backend without a frontend is not listed, as in QEMU.
   Rig b({"-tpmdev", "fake,id=lonely"});
   CHECK_STR(b.req("{\"execute\": \"query-tpm\"}").c_str(), "{\"return\": []}\r\n");
   // Per target.
   Rig a({"-M", "virt"}, "qtpm-system-aarch64");
-  CHECK_STR(a.req("{\"execute\": \"query-tpm-models\"}").c_str(), "{\"return\": [\"tpm-tis\"]}\r\n");
+  ck_assert(models(a) == std::set<std::string>{"tpm-tis"});
   Rig p({}, "qtpm-system-ppc64");
-  CHECK_STR(p.req("{\"execute\": \"query-tpm-models\"}").c_str(), "{\"return\": [\"tpm-spapr\"]}\r\n");
+  ck_assert(models(p) == std::set<std::string>{"tpm-spapr"});
 }
 END_TEST
 
