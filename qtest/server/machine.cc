@@ -107,6 +107,13 @@ std::optional<uint64_t> Machine::platform_bus_place(uint64_t size) {
 
 Status Machine::map_regions(Device *device, const TypeInfo &type) {
   for (const MemoryRegion &r : device->regions()) {
+    if (r.space() == MemoryRegion::Space::kIo) {
+      if (!arch_.has_io_space || !r.fixed_address()) {
+        return Status::errorf("port I/O region '%s' needs a fixed port on an x86 machine", r.name().c_str());
+      }
+      if (Status st = io_.map(*r.fixed_address(), r, device); !st) return st;
+      continue;
+    }
     uint64_t base;
     if (r.fixed_address()) {
       base = *r.fixed_address();

@@ -50,6 +50,12 @@ Status FakeTpmDevice::do_realize() {
     MemoryRegion r = MemoryRegion::mmio(t + "-mmio", t == "fake-blob-isa" ? 0x100 : 0x5000, this);
     r.set_fixed_address(0xfed40000);
     add_region(r);
+  } else if (t == "fake-ports-isa") {
+    // Two ports, as fw_cfg's selector and data registers.
+    MemoryRegion r = MemoryRegion::mmio("fake-ports", 2, this, 2);
+    r.set_fixed_address(0x510);
+    r.set_space(MemoryRegion::Space::kIo);
+    add_region(r);
   } else if (t.ends_with("-sysbus")) {
     add_region(MemoryRegion::mmio("fake-sysbus-mmio", 0x5000, this));
   }
@@ -137,6 +143,7 @@ void register_fake_types() {
     reg<FakeTpmDevice>("fake-tpm-spapr", kTypeDevice, "spapr-vio", true);
     reg<FakeTpmDevice>("fake-blob-isa", kTypeDevice, "isa", false);
     reg<FakeTpmDevice>("fake-nouser-isa", kTypeDevice, "isa", false, false);
+    reg<FakeTpmDevice>("fake-ports-isa", kTypeDevice, "isa", false);
     TypeInfo backend = make_type<FakeBackend>("tpm-fake", kTypeTpmBackend, "Fake TPM backend driver");
     type_register(backend);
   });

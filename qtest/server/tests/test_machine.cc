@@ -156,6 +156,17 @@ START_TEST(crb_and_spapr) {
 }
 END_TEST
 
+START_TEST(port_io_regions) {
+  auto b = build({"-device", "fake-ports-isa"});
+  ck_assert_msg(b->status.is_ok(), "%s", b->status.message().c_str());
+  ck_assert_ptr_nonnull(b->host->machine().io().lookup(0x511));
+  CHECK_STR(b->host->machine().memory().lookup(0x510)->region.name(), "pc.ram");  // ports are apart
+  expect_build_error({"-device", "fake-ports-isa", "-device", "fake-ports-isa"},
+                     "qtpm-system-x86_64: -device fake-ports-isa: memory region 'fake-ports' [0x510, 0x511] overlaps "
+                     "'fake-ports' [0x510, 0x511]");
+}
+END_TEST
+
 START_TEST(tpmdev_errors) {
   // softmmu/tpm.c's checks, in its order, located at the -tpmdev option.
   expect_build_error({"-tpmdev", "fake,id=a", "-tpmdev", "fake,id=b"},
@@ -291,6 +302,7 @@ int main() {
   tcase_add_test(tc, virt_platform_bus_and_gic);
   tcase_add_test(tc, platform_bus_placement_order);
   tcase_add_test(tc, crb_and_spapr);
+  tcase_add_test(tc, port_io_regions);
   tcase_add_test(tc, tpmdev_errors);
   tcase_add_test(tc, device_errors);
   tcase_add_test(tc, chardev_and_monitor_errors);
