@@ -171,9 +171,11 @@ TpmExchangeResult tpm_stream_exchange(int fd, std::span<const uint8_t> command,
   response->clear();
   r.fault = peer_write_all(fd, command.data(), command.size(), deadline, &err);
   if (!r.ok()) {
-    r.detail = r.fault == PeerFault::kTimeout
-                   ? std::string("did not accept the command in time")
-                   : strprintf("could not be sent the command: %s", std::strerror(err));
+    r.detail = r.fault == PeerFault::kTimeout  ? std::string("did not accept the command in time")
+               : r.fault == PeerFault::kClosed ? std::string("closed the connection before the "
+                                                             "command could be sent")
+                                               : strprintf("could not be sent the command: %s",
+                                                           std::strerror(err));
     return r;
   }
   // One byte more than allowed, so that an oversized or trailing answer is seen, not cut.
