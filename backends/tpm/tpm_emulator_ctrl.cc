@@ -20,8 +20,31 @@ std::string cmd_label(swtpm::Cmd cmd) {
 
 }  // namespace
 
+SwtpmControl::Turn::~Turn() {
+  if (!held_) return;
+  {
+    std::lock_guard<std::mutex> lock(channel_.turn_mu_);
+    channel_.busy_ = false;
+  }
+  channel_.turn_cv_.notify_one();
+}
+
+bool SwtpmControl::Turn::take(int timeout_ms) {
+  std::unique_lock<std::mutex> lock(channel_.turn_mu_);
+  auto free = [this] { return !channel_.busy_; };
+  if (timeout_ms < 0) {
+    channel_.turn_cv_.wait(lock, free);
+    held_ = true;
+  } else {
+    held_ = channel_.turn_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), free);
+  }
+  if (held_) channel_.busy_ = true;
+  return held_;
+}
+
 void SwtpmControl::attach(Chardev *chardev) {
-  std::lock_guard<std::timed_mutex> lock(mu_);
+  Turn turn(*this);
+  turn.take(-1);
   chardev_ = chardev;
   out_of_step_ = false;
   pending_replies_ = 0;
@@ -57,9 +80,8 @@ CtrlResult SwtpmControl::io_failure(swtpm::Cmd cmd, PeerFault fault, int err, co
   }
 }
 
-CtrlResult SwtpmControl::acquire(swtpm::Cmd cmd, std::unique_lock<std::timed_mutex> &lock,
-                                 const Deadline &deadline) {
-  if (!lock.try_lock_for(std::chrono::milliseconds(timeout_ms_))) {
+CtrlResult SwtpmControl::acquire(swtpm::Cmd cmd, Turn &turn, const Deadline &deadline) {
+  if (!turn.take(timeout_ms_)) {
     return fail(cmd, PeerFault::kTimeout,
                 strprintf("the swtpm control channel stayed busy for %d ms; %s not sent",
                           timeout_ms_, cmd_label(cmd).c_str()));
@@ -79,8 +101,8 @@ CtrlResult SwtpmControl::acquire(swtpm::Cmd cmd, std::unique_lock<std::timed_mut
 
 CtrlResult SwtpmControl::transact(const Exchange &ex) {
   Deadline deadline(timeout_ms_);
-  std::unique_lock<std::timed_mutex> lock(mu_, std::defer_lock);
-  CtrlResult r = acquire(ex.cmd, lock, deadline);
+  Turn turn(*this);
+  CtrlResult r = acquire(ex.cmd, turn, deadline);
   if (!r.ok()) return r;
   return transact_locked(ex, deadline);
 }
@@ -142,9 +164,9 @@ CtrlResult SwtpmControl::set_data_fd(int data_fd) {
   // The descriptor travels with the command code (SCM_RIGHTS), so this one is written by the
   // chardev; the reply is read as usual.
   Deadline deadline(timeout_ms_);
-  std::unique_lock<std::timed_mutex> lock(mu_, std::defer_lock);
+  Turn turn(*this);
   const swtpm::Cmd cmd = swtpm::Cmd::kSetDataFd;
-  CtrlResult ready = acquire(cmd, lock, deadline);
+  CtrlResult ready = acquire(cmd, turn, deadline);
   if (!ready.ok()) return ready;
   uint8_t code[swtpm::kCmdCodeSize];
   put_be32(code, static_cast<uint32_t>(cmd));
@@ -222,8 +244,8 @@ CtrlResult SwtpmControl::reset_established(uint8_t locality) {
 CtrlResult SwtpmControl::cancel_async() {
   const swtpm::Cmd cmd = swtpm::Cmd::kCancelTpmCmd;
   Deadline deadline(timeout_ms_);
-  std::unique_lock<std::timed_mutex> lock(mu_, std::defer_lock);
-  CtrlResult ready = acquire(cmd, lock, deadline);
+  Turn turn(*this);
+  CtrlResult ready = acquire(cmd, turn, deadline);
   if (!ready.ok()) return ready;
   uint8_t code[swtpm::kCmdCodeSize];
   put_be32(code, static_cast<uint32_t>(cmd));
@@ -246,8 +268,8 @@ CtrlResult SwtpmControl::get_state_blob(swtpm::BlobType type, SwtpmStateBlob *bl
   Exchange ex{cmd, payload, rest, true};
 
   Deadline deadline(timeout_ms_);
-  std::unique_lock<std::timed_mutex> lock(mu_, std::defer_lock);
-  CtrlResult r = acquire(cmd, lock, deadline);
+  Turn turn(*this);
+  CtrlResult r = acquire(cmd, turn, deadline);
   if (!r.ok()) return r;
   r = transact_locked(ex, deadline);
   if (!r.ok()) return r;

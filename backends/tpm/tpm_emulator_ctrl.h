@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <span>
@@ -89,9 +90,24 @@ class SwtpmControl {
     std::span<uint8_t> reply_rest;     // filled when the result is success
     bool non_fatal_ok = false;         // GET_STATEBLOB: results with 0x800 carry a header too
   };
-  // Takes the lock and checks the channel; collects outstanding CANCEL replies first.
-  CtrlResult acquire(swtpm::Cmd cmd, std::unique_lock<std::timed_mutex> &lock,
-                     const Deadline &deadline);
+  // One exchange at a time on the channel, waited for with a limit.  (Not std::timed_mutex:
+  // its try_lock_for uses pthread_mutex_clocklock, which GCC 12's ThreadSanitizer does not
+  // know, so every exchange would be reported as a bad unlock.)
+  class Turn {
+   public:
+    explicit Turn(SwtpmControl &channel) : channel_(channel) {}
+    ~Turn();
+    Turn(const Turn &) = delete;
+    Turn &operator=(const Turn &) = delete;
+    bool take(int timeout_ms);  // < 0: no limit
+
+   private:
+    SwtpmControl &channel_;
+    bool held_ = false;
+  };
+
+  // Takes the turn and checks the channel; collects outstanding CANCEL replies first.
+  CtrlResult acquire(swtpm::Cmd cmd, Turn &turn, const Deadline &deadline);
   CtrlResult transact(const Exchange &ex);
   CtrlResult transact_locked(const Exchange &ex, const Deadline &deadline);
   CtrlResult collect_pending(const Deadline &deadline);
@@ -101,7 +117,9 @@ class SwtpmControl {
 
   Chardev *chardev_ = nullptr;
   int timeout_ms_ = 60000;
-  std::timed_mutex mu_;
+  std::mutex turn_mu_;
+  std::condition_variable turn_cv_;
+  bool busy_ = false;
   std::atomic<bool> out_of_step_{false};
   unsigned pending_replies_ = 0;  // CANCEL replies not yet read
 };
