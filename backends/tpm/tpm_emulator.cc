@@ -276,6 +276,7 @@ void EmulatorBackend::handle_request(TpmRequest &request) {
   }
   uint32_t limit = negotiated_ ? negotiated_.load() : tpm_max_buffer_;
   if (request.max_response) limit = std::min(limit, request.max_response);
+  tpm_util_show_buffer("To TPM", request.command);
   TpmExchangeResult x = tpm_stream_exchange(data_fd_, request.command, limit,
                                             Deadline(data_timeout_ms()), &request.response);
   if (!x.ok()) {
@@ -284,6 +285,7 @@ void EmulatorBackend::handle_request(TpmRequest &request) {
     request.status = report_data_fault(x);
     return;
   }
+  tpm_util_show_buffer("From TPM", request.response);
   tpm_util_note_selftest(request);
 }
 

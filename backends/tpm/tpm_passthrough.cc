@@ -152,6 +152,7 @@ void PassthroughBackend::handle_request(TpmRequest &request) {
   uint32_t limit = buffer_size_;
   if (request.max_response) limit = std::min(limit, request.max_response);
   // Cancellable for the whole exchange (QEMU 7.2 only while writing the command).
+  tpm_util_show_buffer("To TPM", request.command);
   executing_ = true;
   TpmExchangeResult x = tpm_stream_exchange(tpm_fd_, request.command, limit,
                                             Deadline(timeout_ms()), &request.response);
@@ -164,6 +165,7 @@ void PassthroughBackend::handle_request(TpmRequest &request) {
     request.status = Status::error("tpm-passthrough: " + msg);
     return;
   }
+  tpm_util_show_buffer("From TPM", request.response);
   tpm_util_note_selftest(request);
 }
 

@@ -165,6 +165,18 @@ void tpm_util_note_selftest(TpmRequest &request) {
       request.response.size() >= kTpmHeaderSize && tpm_header_code(request.response.data()) == 0;
 }
 
+void tpm_util_show_buffer(const char *label, std::span<const uint8_t> buffer) {
+  if (!trace_event_enabled("tpm_util_show_buffer")) return;
+  size_t len = buffer.size();
+  if (len >= kTpmHeaderSize) len = std::min<size_t>(len, tpm_header_size(buffer.data()));
+  std::string hex;
+  for (size_t i = 0; i < len; i++) {
+    hex += strprintf("%.2X ", buffer[i]);
+    if (i % 16 == 15 && i + 1 < len) hex += "\n";
+  }
+  trace_event("tpm_util_show_buffer", "%s (%zu bytes):\n%s", label, len, hex.c_str());
+}
+
 const char *tpm_util_strerror(uint32_t result) {
   // TPM 1.2 codes (Main Part 2, section 16) and the few TPM 2.0 codes a backend meets.
   switch (result) {

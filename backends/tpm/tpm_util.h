@@ -48,6 +48,10 @@ bool tpm_util_is_selftest(std::span<const uint8_t> command);
 // Sets request.selftest_done when the command was a self-test that the TPM answered with success.
 void tpm_util_note_selftest(TpmRequest &request);
 
+// With the trace event "tpm_util_show_buffer" enabled, dumps a command or response (at most its
+// header's size) as hex, 16 bytes a line.
+void tpm_util_show_buffer(const char *label, std::span<const uint8_t> buffer);
+
 // A short description of a TPM result code ("bad locality"), or "unknown error".
 const char *tpm_util_strerror(uint32_t result);
 
