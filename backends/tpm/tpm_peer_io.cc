@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -25,10 +26,10 @@ Deadline::Deadline(int timeout_ms)
 
 int Deadline::remaining_ms() const {
   if (unlimited_) return -1;
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      end_ - std::chrono::steady_clock::now());
-  // Round a partial millisecond up so that a short wait still polls once.
-  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
+  // Rounded up, so that the last partial millisecond is still waited for.
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(end_ - std::chrono::steady_clock::now());
+  if (left.count() <= 0) return 0;
+  return static_cast<int>(std::min<int64_t>(left.count(), INT32_MAX));
 }
 
 const char *peer_fault_name(PeerFault fault) {
