@@ -410,6 +410,17 @@ void FakeSwtpm::handle_ctrl() {
     fault = Fault{};
   }
 
+  bool exit_after_reply = false;
+  std::vector<uint8_t> reply = answer_ctrl(code, payload, body, &passed_fd, &fault,
+                                           &exit_after_reply);
+  if (passed_fd >= 0) close(passed_fd);
+  reply_ctrl(code, std::move(reply), fault);
+  if (exit_after_reply) die();
+}
+
+std::vector<uint8_t> FakeSwtpm::answer_ctrl(uint32_t code, const std::vector<uint8_t> &payload,
+                                            const std::vector<uint8_t> &body, int *passed_fd,
+                                            Fault *fault, bool *exit_after_reply) {
   using swtpm::Cmd;
   std::vector<uint8_t> reply;
   const uint32_t not_running = swtpm::kResultBadOrdinal;
@@ -423,12 +434,10 @@ void FakeSwtpm::handle_ctrl() {
       running_ = true;
       reply = result_only(0);
       break;
-    case Cmd::kShutdown: {
-      std::vector<uint8_t> r = result_only(0);
-      write_full(ctrl_fd_, r.data(), r.size());
-      die();
-      return;
-    }
+    case Cmd::kShutdown:
+      *exit_after_reply = true;
+      reply = result_only(0);
+      break;
     case Cmd::kGetTpmEstablished:
       if (!running_) {
         reply = result_only(not_running);
@@ -476,12 +485,12 @@ void FakeSwtpm::handle_ctrl() {
         break;
       }
       uint32_t type = get32(&payload[4]);
-      if (fault.kind == FAKE_SWTPM_CTRL_BAD_BLOB) {
+      if (fault->kind == FAKE_SWTPM_CTRL_BAD_BLOB) {
         reply = result_only(0);
         put32(reply, 0);
         put32(reply, 0xffffff00u);
         put32(reply, 0xffffff00u);
-        fault = Fault{};
+        *fault = Fault{};
         break;
       }
       const std::vector<uint8_t> *b = type >= 1 && type <= 3 ? &blobs_[type - 1] : nullptr;
@@ -525,11 +534,11 @@ void FakeSwtpm::handle_ctrl() {
     case Cmd::kSetDataFd:
       if (data_fd_ >= 0) {
         reply = result_only(swtpm::kResultIoError);
-      } else if (passed_fd < 0) {
+      } else if (*passed_fd < 0) {
         reply = result_only(swtpm::kResultBadParameter);
       } else {
-        data_fd_ = passed_fd;
-        passed_fd = -1;
+        data_fd_ = *passed_fd;
+        *passed_fd = -1;
         reply = result_only(0);
       }
       break;
@@ -554,8 +563,7 @@ void FakeSwtpm::handle_ctrl() {
       reply = result_only(swtpm::kResultBadOrdinal);
       break;
   }
-  if (passed_fd >= 0) close(passed_fd);
-  reply_ctrl(code, std::move(reply), fault);
+  return reply;
 }
 
 void FakeSwtpm::reply_ctrl(uint32_t code, std::vector<uint8_t> reply, const Fault &fault) {

@@ -86,6 +86,10 @@ class FakeSwtpm {
   void serve();
   void accept_client();
   void handle_ctrl();
+  // The reply to a well-formed control command (swtpm's behaviour); may take *passed_fd.
+  std::vector<uint8_t> answer_ctrl(uint32_t code, const std::vector<uint8_t> &payload,
+                                   const std::vector<uint8_t> &body, int *passed_fd, Fault *fault,
+                                   bool *exit_after_reply);
   void handle_data();
   void finish_slow(bool cancelled);
   bool take_fault(Fault &slot, uint32_t ctrl_cmd, Fault *out);
