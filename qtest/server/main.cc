@@ -5,7 +5,8 @@
 // See docs/host.md.
 //
 // Process behaviour under libqtest: SIGTERM (and SIGINT, SIGHUP) shut down in order and exit
-// with status 0; so do QMP "quit" and a dropped qtest or QMP client connection.
+// with status 0; so do QMP "quit", a dropped qtest connection, and - when there is no qtest
+// connection - a dropped client-mode QMP connection.
 #include <glib-unix.h>
 #include <glib.h>
 
@@ -128,11 +129,13 @@ void Session::start_monitor(const MonitorConfig &m) {
   StreamConnection::Callbacks cb;
   cb.on_open = [monitor] { monitor->start(); };
   cb.on_data = [monitor](std::string_view bytes) { monitor->feed(bytes); };
-  // A client-mode monitor (libqtest's) ends the process when its peer leaves; a server-mode
-  // monitor waits for the next client.
-  bool client = !chr->is_server();
-  cb.on_close = [this, client] {
-    if (client) run_.shutdown("host-error");
+  // The process ends when the client that drives it leaves: the qtest connection when there is
+  // one (a dropped QMP connection then leaves the host serving qtest, as QEMU keeps running
+  // without its monitor), otherwise a client-mode monitor.  A server-mode monitor waits for
+  // its next client.
+  bool ends_process = !chr->is_server() && !host_.qtest_chardev();
+  cb.on_close = [this, ends_process] {
+    if (ends_process) run_.shutdown("host-error");
   };
   monitor_connections_.push_back(std::make_unique<StreamConnection>(*chr, std::move(cb)));
   StreamConnection *conn = monitor_connections_.back().get();

@@ -336,6 +336,12 @@ std::string QtestServer::cmd_b64write(const std::vector<std::string> &w) {
   uint64_t addr, size;
   if (std::string err = parse_addr_size(w, 4, kMaxTransfer, &addr, &size); !err.empty()) return err;
   if (w[3].size() < 3) return "ERR invalid argument size\n";
+  // GLib's decoder skips characters outside the alphabet; QEMU then writes whatever came out.
+  // qtpm refuses such data instead.
+  if (w[3].find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
+      std::string::npos) {
+    return "ERR invalid base64 data\n";
+  }
   gsize decoded_len = 0;
   guchar *decoded = g_base64_decode(w[3].c_str(), &decoded_len);
   if (decoded_len != size) {

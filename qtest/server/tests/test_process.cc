@@ -182,14 +182,43 @@ START_TEST(quit_exits_zero) {
 END_TEST
 
 START_TEST(dropped_connection_exits_zero) {
+  // The qtest connection drives the host: without it the process ends, status 0.
   Session s("-S");
   close(s.qtest);
   s.qtest = -1;
   ck_assert_int_eq(wait_exit(s.pid), 0);
+  // A dropped QMP connection leaves the host serving qtest (QEMU runs on without a monitor).
   Session t("");
   close(t.qmp);
   t.qmp = -1;
+  for (int i = 0; i < 3; i++) {
+    write_all(t.qtest, "endianness\n");
+    CHECK_STR(read_line(t.qtest).c_str(), "OK little\n");
+  }
+  kill(t.pid, SIGTERM);
   ck_assert_int_eq(wait_exit(t.pid), 0);
+}
+END_TEST
+
+START_TEST(qmp_only_host_ends_with_its_client) {
+  // Without -qtest, the client-mode QMP connection is the driver.
+  char tmpl[] = "/tmp/qtpm-process-qmp-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  std::string path = dir + "/q.qmp";
+  int lq = listen_unix(path);
+  std::string cmd = "exec " + binary() + " -chardev socket,path=" + path + ",id=m -mon chardev=m,mode=control";
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char *>(nullptr));
+    _exit(127);
+  }
+  int m = accept_with_timeout(lq);
+  ck_assert(read_line(m).rfind("{\"QMP\": ", 0) == 0);
+  close(m);
+  ck_assert_int_eq(wait_exit(pid), 0);
+  close(lq);
+  unlink(path.c_str());
+  rmdir(dir.c_str());
 }
 END_TEST
 
@@ -289,6 +318,7 @@ int main() {
   tcase_add_test(tc, server_monitor_accepts_again);
   tcase_add_test(tc, quit_exits_zero);
   tcase_add_test(tc, dropped_connection_exits_zero);
+  tcase_add_test(tc, qmp_only_host_ends_with_its_client);
   tcase_add_test(tc, sigterm_during_startup);
   tcase_add_test(tc, garbage_then_sigterm);
   tcase_add_test(tc, errors_and_help);

@@ -134,6 +134,8 @@ START_TEST(bulk_commands) {
   CHECK_STR(r.req("b64write 0x3000 5 AQID").c_str(), "OK\n");  // short data: zero-filled
   CHECK_STR(r.req("read 0x3000 5").c_str(), "OK 0x0102030000\n");
   CHECK_STR(r.req("b64write 0x3000 1 AQ").c_str(), "ERR invalid argument size\n");
+  CHECK_STR(r.req("b64write 0x3000 4 !!!!").c_str(), "ERR invalid base64 data\n");
+  CHECK_STR(r.req("read 0x3000 1").c_str(), "OK 0x01\n");  // untouched
   CHECK_STR(r.req("memset 0x3000 8 0x5a").c_str(), "OK\n");
   CHECK_STR(r.req("read 0x3000 8").c_str(), "OK 0x5a5a5a5a5a5a5a5a\n");
   CHECK_STR(r.req("memset 0x3000 0 1").c_str(), "OK\n");
