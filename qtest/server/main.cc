@@ -5,8 +5,7 @@
 // See docs/host.md.
 //
 // Process behaviour under libqtest: SIGTERM (and SIGINT, SIGHUP) shut down in order and exit
-// with status 0; so do QMP "quit", a dropped qtest connection, and - when there is no qtest
-// connection - a dropped client-mode QMP connection.
+// with status 0; so do QMP "quit" and a dropped qtest or client-mode QMP connection.
 #include <glib-unix.h>
 #include <glib.h>
 
@@ -129,11 +128,10 @@ void Session::start_monitor(const MonitorConfig &m) {
   StreamConnection::Callbacks cb;
   cb.on_open = [monitor] { monitor->start(); };
   cb.on_data = [monitor](std::string_view bytes) { monitor->feed(bytes); };
-  // The process ends when the client that drives it leaves: the qtest connection when there is
-  // one (a dropped QMP connection then leaves the host serving qtest, as QEMU keeps running
-  // without its monitor), otherwise a client-mode monitor.  A server-mode monitor waits for
-  // its next client.
-  bool ends_process = !chr->is_server() && !host_.qtest_chardev();
+  // A client-mode monitor (libqtest's) ends the process when its peer leaves, as the qtest
+  // connection does: an abandoned host never lingers.  A server-mode monitor waits for its
+  // next client.
+  bool ends_process = !chr->is_server();
   cb.on_close = [this, ends_process] {
     if (ends_process) run_.shutdown("host-error");
   };

@@ -182,26 +182,21 @@ START_TEST(quit_exits_zero) {
 END_TEST
 
 START_TEST(dropped_connection_exits_zero) {
-  // The qtest connection drives the host: without it the process ends, status 0.
+  // Without its qtest connection the process ends, status 0.
   Session s("-S");
   close(s.qtest);
   s.qtest = -1;
   ck_assert_int_eq(wait_exit(s.pid), 0);
-  // A dropped QMP connection leaves the host serving qtest (QEMU runs on without a monitor).
+  // So does a dropped client-mode QMP connection (QEMU would run on; an abandoned host should not).
   Session t("");
   close(t.qmp);
   t.qmp = -1;
-  for (int i = 0; i < 3; i++) {
-    write_all(t.qtest, "endianness\n");
-    CHECK_STR(read_line(t.qtest).c_str(), "OK little\n");
-  }
-  kill(t.pid, SIGTERM);
   ck_assert_int_eq(wait_exit(t.pid), 0);
 }
 END_TEST
 
 START_TEST(qmp_only_host_ends_with_its_client) {
-  // Without -qtest, the client-mode QMP connection is the driver.
+  // Without -qtest too.
   char tmpl[] = "/tmp/qtpm-process-qmp-XXXXXX";
   std::string dir = mkdtemp(tmpl);
   std::string path = dir + "/q.qmp";
