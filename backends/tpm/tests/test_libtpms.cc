@@ -88,7 +88,8 @@ START_TEST(test_options_and_errors) {
   }
   LibtpmsRig rig;
   ck_assert(rig.start().is_ok());
-  ck_assert_str_eq(rig.be->tpm_type().c_str(), "libtpms");
+  const std::string type = rig.be->tpm_type();
+  ck_assert_str_eq(type.c_str(), "libtpms");
   auto opts = rig.be->tpm_options();
   ck_assert_int_eq(opts.size(), 1);
   ck_assert_str_eq(opts[0].first.c_str(), "version");
