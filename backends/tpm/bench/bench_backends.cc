@@ -221,7 +221,9 @@ std::optional<std::vector<std::optional<double>>> bench_emulator_backend(int n,
                         "--ctrl", ctrl_opt.c_str(), nullptr};
   GPid pid = 0;
   if (!g_spawn_async(nullptr, const_cast<char **>(argv), nullptr,
-                     static_cast<GSpawnFlags>(G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD),
+                     static_cast<GSpawnFlags>(G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+                                              G_SPAWN_STDOUT_TO_DEV_NULL |
+                                              G_SPAWN_STDERR_TO_DEV_NULL),
                      nullptr, nullptr, &pid, nullptr)) {
     *why = "cannot start swtpm";
     return std::nullopt;
