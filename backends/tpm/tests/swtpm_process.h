@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
-// A real swtpm (0.7.1) for tests: `swtpm socket --tpmstate dir=DIR --flags not-need-init`,
-// spoken to on its UNIX data socket with raw TPM commands and stopped with CMD_SHUTDOWN
-// (control command 0x03, big-endian, swtpm_ioctls(3)) on its control socket.
+// A real swtpm (0.7.1) for tests, either `swtpm socket --tpmstate dir=DIR --flags not-need-init`
+// spoken to on its UNIX data socket with raw TPM commands and stopped with CMD_SHUTDOWN (control
+// command 0x03, big-endian, swtpm_ioctls(3)) on its control socket, or started with a control
+// socket only, for qtpm's emulator backend.
 #pragma once
 
 #include <glib.h>
@@ -47,19 +48,8 @@ class SwtpmProcess {
                                      "--log",
                                      "file=" + log_path_};
     if (tpm2) args.insert(args.begin() + 2, "--tpm2");
-    std::vector<char *> argv;
-    for (auto &a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    GError *err = nullptr;
-    GPid child = 0;
-    if (!g_spawn_async(nullptr, argv.data(), nullptr,
-                       static_cast<GSpawnFlags>(G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD),
-                       nullptr, nullptr, &child, &err)) {
-      Status st = Status::errorf("cannot start swtpm: %s", err->message);
-      g_error_free(err);
-      return st;
-    }
-    pid_ = child;
+    Status st = spawn(args);
+    if (!st) return st;
     // Wait until the data socket accepts a connection (or swtpm gives up).
     for (int i = 0; i < 1000; i++) {
       int status = 0;
@@ -73,6 +63,46 @@ class SwtpmProcess {
       g_usleep(10000);
     }
     return Status::error("swtpm did not open its data socket");
+  }
+
+  // Starts swtpm as QEMU's emulator backend expects it: a control socket only (the backend
+  // hands over the data channel with SET_DATAFD) and no TPM start before CMD_INIT.
+  Status start_control_only(const std::string &state_dir, bool tpm2, const std::string &work_dir) {
+    ctrl_path_ = work_dir + "/swtpm-ctrl.sock";
+    log_path_ = work_dir + "/swtpm.log";
+    std::vector<std::string> args = {"swtpm", "socket", "--tpmstate", "dir=" + state_dir,
+                                     "--ctrl", "type=unixio,path=" + ctrl_path_,
+                                     "--log", "file=" + log_path_};
+    if (tpm2) args.insert(args.begin() + 2, "--tpm2");
+    Status st = spawn(args);
+    if (!st) return st;
+    for (int i = 0; i < 1000; i++) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        exit_status_ = status;
+        return Status::errorf("swtpm exited: %s", log().c_str());
+      }
+      if (g_file_test(ctrl_path_.c_str(), G_FILE_TEST_EXISTS)) return Status::ok();
+      g_usleep(10000);
+    }
+    return Status::error("swtpm did not open its control socket");
+  }
+  const std::string &control_path() const { return ctrl_path_; }
+
+  // Waits (bounded) for swtpm to end by itself; true if it exited with status 0.
+  bool wait_exit() {
+    for (int i = 0; i < 1000 && pid_ >= 0; i++) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        exit_status_ = status;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      }
+      g_usleep(10000);
+    }
+    kill_now();
+    return false;
   }
 
   pid_t pid() const { return pid_; }
@@ -125,6 +155,22 @@ class SwtpmProcess {
   }
 
  private:
+  Status spawn(std::vector<std::string> args) {
+    std::vector<char *> argv;
+    for (auto &a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    GError *err = nullptr;
+    GPid child = 0;
+    if (!g_spawn_async(nullptr, argv.data(), nullptr,
+                       static_cast<GSpawnFlags>(G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD),
+                       nullptr, nullptr, &child, &err)) {
+      Status st = Status::errorf("cannot start swtpm: %s", err->message);
+      g_error_free(err);
+      return st;
+    }
+    pid_ = child;
+    return Status::ok();
+  }
   static int connect_to(const std::string &path) {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
