@@ -8,7 +8,7 @@
 // this test builds whether or not that module is in the build; without it the suite has no tests
 // and reports itself skipped.
 #include "backends/tpm/tests/libtpms_rig.h"
-#include "backends/tpm/tests/swtpm_process.h"
+#include "backends/tpm/tests/swtpm_dir_process.h"
 #include "qom/chardev.h"
 
 using namespace qtpm;
@@ -94,7 +94,7 @@ START_TEST(test_directory_moves_between_backends) {
     ck_assert_uint_eq(rig.rc(tpm2_shutdown(1)), 0);
   }
   {  // -tpmdev emulator on a swtpm using DIR
-    SwtpmProcess swtpm;
+    SwtpmDirProcess swtpm;
     Status st = swtpm.start_control_only(state, true, work.path);
     ck_assert_msg(st.is_ok(), "%s", st.message().c_str());
     EmulatorRig emu;

@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "backends/tpm/tests/libtpms_rig.h"
-#include "backends/tpm/tests/swtpm_process.h"
+#include "backends/tpm/tests/swtpm_dir_process.h"
 #include "backends/tpm/tpm_state_blob.h"
 
 using namespace qtpm;
@@ -148,7 +148,7 @@ START_TEST(test_tpm2_state_moves_both_ways) {
     ck_assert_uint_eq(rig.rc(tpm2_shutdown(1)), 0);
   }
   {  // swtpm reads it all, then changes the NV index and extends again
-    SwtpmProcess swtpm;
+    SwtpmDirProcess swtpm;
     Status st = swtpm.start(state, true, work.path);
     ck_assert_msg(st.is_ok(), "%s", st.message().c_str());
     ck_assert_uint_eq(swtpm.rc(tpm2_startup(1)), 0);
@@ -183,7 +183,7 @@ START_TEST(test_tpm12_state_moves_both_ways) {
     ck_assert_uint_eq(rig.rc(tpm12_save_state()), 0);
   }
   {
-    SwtpmProcess swtpm;
+    SwtpmDirProcess swtpm;
     Status st = swtpm.start(state, false, work.path);
     ck_assert_msg(st.is_ok(), "%s", st.message().c_str());
     ck_assert_uint_eq(swtpm.rc(tpm12_startup(2)), 0);
@@ -206,7 +206,7 @@ START_TEST(test_lock_against_swtpm) {
   const std::string state = work.file("state");
   g_mkdir(state.c_str(), 0700);
   {  // swtpm holds the directory: the backend is refused, naming swtpm's process
-    SwtpmProcess swtpm;
+    SwtpmDirProcess swtpm;
     Status st = swtpm.start(state, true, work.path);
     ck_assert_msg(st.is_ok(), "%s", st.message().c_str());
     LibtpmsRig rig(in_dir(state));
@@ -224,7 +224,7 @@ START_TEST(test_lock_against_swtpm) {
   // The backend holds it: swtpm cannot start on it.
   LibtpmsRig rig(in_dir(state));
   ck_assert(rig.start().is_ok());
-  SwtpmProcess swtpm;
+  SwtpmDirProcess swtpm;
   Status st = swtpm.start(state, true, work.path);
   ck_assert(!st.is_ok());
   ck_assert_msg(contains(st.message(), "lock"), "%s", st.message().c_str());
