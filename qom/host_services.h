@@ -7,6 +7,7 @@
 // in before realize.  Unit tests supply a small fake.
 #pragma once
 
+#include <cstdio>
 #include <functional>
 #include <string_view>
 
@@ -38,6 +39,12 @@ class HostServices {
   // True while the machine waits for an incoming migration (-incoming): backends then defer the
   // TPM's start until the state has been loaded.
   virtual bool incoming_migration_pending() const { return false; }
+  // Tells the user, in one line, about an error that happens outside a command-line option or a
+  // QMP command, so there is no caller to return it to (e.g. "tpm-crb: TPM startup failed at
+  // reset: ...").  QEMU's glue maps it to error_report(); the default writes it to stderr.
+  virtual void report_error(std::string_view message) {
+    std::fprintf(stderr, "%.*s\n", static_cast<int>(message.size()), message.data());
+  }
 };
 
 }  // namespace qtpm
