@@ -39,11 +39,11 @@ class HostServices {
   // True while the machine waits for an incoming migration (-incoming): backends then defer the
   // TPM's start until the state has been loaded.
   virtual bool incoming_migration_pending() const { return false; }
-  // Tells the user, in one line, about an error that happens outside a command-line option or a
-  // QMP command, so there is no caller to return it to (e.g. "tpm-crb: TPM startup failed at
-  // reset: ...").  QEMU's glue maps it to error_report(); the default writes it to stderr.
+  // Tells the user, in one line, about a runtime failure that no Status can carry back to a
+  // caller (a backend that fails to start at machine reset).  The message already names the
+  // device and the option or peer.  Embedders route it to their error log; the default is stderr.
   virtual void report_error(std::string_view message) {
-    std::fprintf(stderr, "%.*s\n", static_cast<int>(message.size()), message.data());
+    std::fprintf(stderr, "qtpm: %.*s\n", static_cast<int>(message.size()), message.data());
   }
 };
 
