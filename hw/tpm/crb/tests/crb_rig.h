@@ -23,11 +23,15 @@ struct CrbRigOptions {
 
 class CrbRig {
  public:
-  explicit CrbRig(CrbRigOptions options = {}) : options_(options) {
+  // With `real_backend` (e.g. a libtpms backend the test realized) the device uses it instead of
+  // the scripted one; the caller keeps it alive longer than the rig.
+  explicit CrbRig(CrbRigOptions options = {}, TpmBackend *real_backend = nullptr)
+      : options_(options) {
     register_builtin_types();
-    backend.set_id("tpm0");
-    backend.set_host(&host);
-    host.backends["tpm0"] = &backend;
+    TpmBackend *be = real_backend ? real_backend : &backend;
+    be->set_id("tpm0");
+    be->set_host(&host);
+    host.backends["tpm0"] = be;
     std::unique_ptr<Object> object = object_new(kTypeTpmCrb);
     crb.reset(object_cast<TpmCrb>(object.release()));
     crb->set_host(&host);
@@ -84,7 +88,8 @@ class CrbRig {
   // The whole driver sequence: locality, cmdReady, copy, START, wait for START to clear, read the
   // response (its header's size), goIdle, relinquish.  `buffer` is where the driver puts the
   // command (Linux: CTRL_CMD_LADDR; OVMF: base + 0x80).
-  std::vector<uint8_t> transact(const std::vector<uint8_t> &command, uint64_t buffer = 0) {
+  std::vector<uint8_t> transact(const std::vector<uint8_t> &command, uint64_t buffer = 0,
+                                int timeout_ms = 5000) {
     using namespace crb;
     if (!buffer) buffer = reg(A_CTRL_CMD_LADDR);
     set_reg(A_LOC_CTRL, loc_ctrl::kRequestAccess);
@@ -92,7 +97,7 @@ class CrbRig {
     set_reg(A_CTRL_CANCEL, 0);
     copy_in(buffer, command);
     set_reg(A_CTRL_START, ctrl_start::kInvoke.mask());
-    bool done = host.run_until([&] { return !(reg(A_CTRL_START) & 1); });
+    bool done = host.run_until([&] { return !(reg(A_CTRL_START) & 1); }, timeout_ms);
     ck_assert_msg(done, "command did not complete");
     std::vector<uint8_t> header = copy_out(buffer, kTpmHeaderSize);
     uint32_t length = tpm_header_size(header.data());
