@@ -74,10 +74,13 @@ class Harness {
     check(crb_->realize().is_ok(), "realize");
     crb_->reset();
   }
-  ~Harness() { crb_.reset(); }
+  ~Harness() {
+    unblock();
+    crb_.reset();
+  }
 
   void step(Input &in) {
-    switch (in.u8() % 10) {
+    switch (in.u8() % 11) {
       case 0: register_read(in); break;
       case 1: register_write(in); break;
       case 2: memory_access(in, /*write=*/true); break;
@@ -87,10 +90,12 @@ class Harness {
       case 6: host_.loop.run_pending(); break;
       case 7:
         backend_.fail_startup = in.u8() & 1;
+        unblock();
         crb_->reset();
         break;
       case 8: save_restore(in); break;
       case 9: command_sequence(in); break;
+      case 10: backend_.set_hold(in.u8() & 1); break;  // commands wait for a cancel or a drain
     }
     check_invariants();
   }
@@ -156,7 +161,14 @@ class Harness {
     backend_.push_reply(std::move(reply));
   }
 
+  // A held command answers (release) so that waiting for it cannot hang.
+  void unblock() {
+    backend_.set_hold(false);
+    backend_.release();
+  }
+
   void drain() {
+    unblock();
     backend_.finish_sync();
     host_.loop.run_pending();
   }
@@ -177,6 +189,7 @@ class Harness {
   }
 
   void save_restore(Input &in) {
+    unblock();
     check(crb_->prepare_save().is_ok(), "prepare_save");
     check(!(bank(R_CTRL_START) & 1), "START set after prepare_save");
     std::vector<uint8_t> blob = crb_->save_state().finish();
@@ -194,10 +207,12 @@ class Harness {
       check(crb_->save_state().finish() == blob, "refused state changed the device");
       return;
     }
-    // Accepted: saving again gives back exactly what was loaded, modulo field order.
+    // Accepted: what the device saves now loads again and saves identically.
     std::vector<uint8_t> again = crb_->save_state().finish();
     StateReader again_reader;
     check(StateReader::parse(again, &again_reader).is_ok(), "re-save unparsable");
+    check(crb_->load_state(again_reader).is_ok(), "re-save refused");
+    check(crb_->save_state().finish() == again, "second round trip differs");
     if (mutated == blob) check(again == blob, "unchanged round trip differs");
   }
 
