@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
-// tpm-crb in front of a real TPM 2.0 (the in-process libtpms backend, `-tpmdev libtpms`), no host
-// program: TPM2_Startup, TPM2_PCR_Extend and TPM2_PCR_Read through the CRB registers and buffer,
-// in both buffer layouts and through OVMF's base + 0x80 view, checking the PCR against
-// SHA-256(old || digest) computed here with GLib.  Commands: TPM 2.0 Library Specification
+// tpm-crb in front of a real TPM 2.0, no host program: the emulator backend on a real swtpm
+// process (`-tpmdev emulator`), and the in-process libtpms backend (`-tpmdev libtpms`) when it is
+// in the build.  TPM2_Startup, TPM2_GetCapability, TPM2_PCR_Extend and TPM2_PCR_Read go through
+// the CRB registers and buffer, in both buffer layouts and through OVMF's base + 0x80 view, and
+// the PCR is checked against SHA-256(old || digest) computed here with GLib.  Commands: TPM 2.0 Library Specification
 // rev 1.59, Part 3 (Startup 0x144, PCR_Extend 0x182, PCR_Read 0x17e, GetCapability 0x17a).
 #include "qom/testing.h"
 
 #include <glib.h>
 
+#include "backends/tpm/tests/swtpm_process.h"
 #include "hw/tpm/crb/tests/crb_rig.h"
+#include "qom/chardev.h"
 
 using namespace qtpm;
 using namespace qtpm::crb;
@@ -106,26 +109,50 @@ Bytes digest_of(const char *text) {
   return sha256(Bytes(text, text + strlen(text)), {});
 }
 
-// The libtpms backend, realized once per test (one libtpms TPM per process).
-std::unique_ptr<TpmBackend> make_libtpms() {
+// A realized TPM 2.0 backend and what it needs; destroyed after the device that uses it.
+struct RealTpm {
+  std::unique_ptr<SwtpmProcess> swtpm;  // emulator only; stopped last
+  std::unique_ptr<Object> chardev;
+  std::unique_ptr<Object> object;
+  TpmBackend *backend() { return object_cast<TpmBackend>(object.get()); }
+};
+
+enum class Kind { kEmulatorSwtpm, kLibtpms };
+
+// Creates the backend; it is realized by the rig's host (which the backend needs first).
+RealTpm make_backend(Kind kind) {
   register_builtin_types();
-  std::unique_ptr<Object> o = object_new("tpm-libtpms");
-  ck_assert_msg(o != nullptr, "the libtpms backend (tpm-libtpms) is not in this build");
-  auto *be = object_cast<TpmBackend>(o.get());
-  ck_assert_ptr_nonnull(be);
-  o.release();
-  return std::unique_ptr<TpmBackend>(be);
+  RealTpm tpm;
+  if (kind == Kind::kEmulatorSwtpm) {
+    tpm.swtpm = std::make_unique<SwtpmProcess>(true);
+    ck_assert_msg(tpm.swtpm->wait_ready(), "swtpm did not start (scripts/install-deps --tests)");
+    tpm.chardev = object_new("chardev-socket");
+    tpm.chardev->set_id("chrtpm");
+    ck_assert(tpm.chardev->set_property("path", tpm.swtpm->ctrl_path()).is_ok());
+    Status st = tpm.chardev->realize();
+    ck_assert_msg(st.is_ok(), "%s", st.message().c_str());
+    tpm.object = object_new("tpm-emulator");
+    ck_assert_msg(tpm.object != nullptr, "the emulator backend is not in this build");
+    ck_assert(tpm.object->set_property("chardev", "chrtpm").is_ok());
+  } else {
+    tpm.object = object_new("tpm-libtpms");
+    ck_assert_msg(tpm.object != nullptr, "the libtpms backend is not in this build");
+  }
+  ck_assert_ptr_nonnull(tpm.backend());
+  return tpm;
 }
 
-void run_pcr_round_trip(const char *layout, bool ovmf_view) {
-  std::unique_ptr<TpmBackend> tpm = make_libtpms();
+void run_pcr_round_trip(Kind kind, const char *layout, bool ovmf_view) {
+  RealTpm tpm = make_backend(kind);
   {
-    CrbRig rig({.layout = layout}, tpm.get());
-    Status st = tpm->realize();
+    CrbRig rig({.layout = layout}, tpm.backend());
+    if (tpm.chardev) rig.host.chardevs["chrtpm"] = object_cast<Chardev>(tpm.chardev.get());
+    Status st = tpm.backend()->realize();
     ck_assert_msg(st.is_ok(), "%s", st.message().c_str());
     st = rig.start();
     ck_assert_msg(st.is_ok(), "%s", st.message().c_str());
-    ck_assert(!tpm->had_startup_error());
+    ck_assert(!tpm.backend()->had_startup_error());
+    ck_assert(rig.host.errors.empty());
     uint64_t buffer = ovmf_view ? kBaseAddress + kRegistersSize : 0;
 
     Bytes rsp = rig.transact(startup_clear(), buffer, kTpmTimeoutMs);
@@ -160,36 +187,58 @@ void run_pcr_round_trip(const char *layout, bool ovmf_view) {
     Bytes after2 = pcr_value(rig.transact(pcr_read(kPcr), buffer, kTpmTimeoutMs));
     ck_assert(after2 == sha256(after, digest2));
   }
-  tpm->unrealize();
+  tpm.object.reset();  // unrealize: the emulator shuts swtpm down through the chardev
 }
 
 }  // namespace
 
-START_TEST(test_pcr_round_trip_qemu_layout) { run_pcr_round_trip("qemu", false); }
+START_TEST(test_swtpm_qemu_layout) { run_pcr_round_trip(Kind::kEmulatorSwtpm, "qemu", false); }
 END_TEST
 
-START_TEST(test_pcr_round_trip_page_aligned) { run_pcr_round_trip("page-aligned", false); }
+START_TEST(test_swtpm_page_aligned) {
+  run_pcr_round_trip(Kind::kEmulatorSwtpm, "page-aligned", false);
+}
 END_TEST
 
-START_TEST(test_pcr_round_trip_page_aligned_ovmf_view) {
-  run_pcr_round_trip("page-aligned", true);
+START_TEST(test_swtpm_page_aligned_ovmf_view) {
+  run_pcr_round_trip(Kind::kEmulatorSwtpm, "page-aligned", true);
+}
+END_TEST
+
+START_TEST(test_libtpms_qemu_layout) { run_pcr_round_trip(Kind::kLibtpms, "qemu", false); }
+END_TEST
+
+START_TEST(test_libtpms_page_aligned) {
+  run_pcr_round_trip(Kind::kLibtpms, "page-aligned", false);
+}
+END_TEST
+
+START_TEST(test_libtpms_page_aligned_ovmf_view) {
+  run_pcr_round_trip(Kind::kLibtpms, "page-aligned", true);
 }
 END_TEST
 
 int main() {
-  // Until the libtpms backend is part of the build there is nothing to test against: report
-  // SKIP (77 for meson), never a pass.
   register_builtin_types();
-  if (!type_find("tpm-libtpms")) {
-    std::fprintf(stderr, "tpm-crb-libtpms: the libtpms backend is not in this build: SKIP\n");
-    return 77;
+  // The emulator backend and swtpm are required (scripts/install-deps --tests installs swtpm).
+  // The libtpms backend joins when it is in the build; until then its cases are not added, and
+  // the run says so.
+  Suite *s = suite_create("tpm-crb-real-tpm");
+  TCase *swtpm = tcase_create("emulator-swtpm");
+  tcase_set_timeout(swtpm, 120);
+  tcase_add_test(swtpm, test_swtpm_qemu_layout);
+  tcase_add_test(swtpm, test_swtpm_page_aligned);
+  tcase_add_test(swtpm, test_swtpm_page_aligned_ovmf_view);
+  suite_add_tcase(s, swtpm);
+  if (type_find("tpm-libtpms")) {
+    TCase *libtpms = tcase_create("libtpms");
+    tcase_set_timeout(libtpms, 120);
+    tcase_add_test(libtpms, test_libtpms_qemu_layout);
+    tcase_add_test(libtpms, test_libtpms_page_aligned);
+    tcase_add_test(libtpms, test_libtpms_page_aligned_ovmf_view);
+    suite_add_tcase(s, libtpms);
+  } else {
+    std::fprintf(stderr, "tpm-crb-real-tpm: no libtpms backend in this build; swtpm only\n");
   }
-  Suite *s = suite_create("tpm-crb-libtpms");
-  TCase *tc = tcase_create("real-tpm");
-  tcase_set_timeout(tc, 120);
-  tcase_add_test(tc, test_pcr_round_trip_qemu_layout);
-  tcase_add_test(tc, test_pcr_round_trip_page_aligned);
-  tcase_add_test(tc, test_pcr_round_trip_page_aligned_ovmf_view);
-  suite_add_tcase(s, tc);
   return run_suite(s);
 }
