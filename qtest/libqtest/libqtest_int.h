@@ -45,6 +45,9 @@ bool qtest_socket_fill(int fd, GString *buf, const char *what);
 
 /* fork + execve("/bin/sh", "-c", command) with QEMU_AUDIO_DRV=none and PDEATHSIG=SIGKILL. */
 pid_t qtest_process_spawn_shell(const char *command);
+/* fork + execvp(argv), stdin from /dev/null, stdout and stderr appended to `output_path` (if not
+ * NULL), PDEATHSIG=SIGKILL. */
+pid_t qtest_process_spawn_argv(char *const argv[], const char *output_path);
 /* waitpid with a timeout; returns true and the status when the process ended. */
 bool qtest_process_wait(pid_t pid, int timeout_ms, int *wait_status);
 /* One line describing a wait status: "exit status 3", "signal 11 (Segmentation fault)". */

@@ -50,6 +50,26 @@ pid_t qtest_process_spawn_shell(const char *command)
     return pid;
 }
 
+pid_t qtest_process_spawn_argv(char *const argv[], const char *output_path)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        qtest_fail("fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        child_die_with_parent(parent);
+        int in = open("/dev/null", O_RDONLY);
+        int out = output_path ? open(output_path, O_WRONLY | O_CREAT | O_APPEND, 0600) : -1;
+        if (in < 0 || dup2(in, 0) < 0 || (out >= 0 && (dup2(out, 1) < 0 || dup2(out, 2) < 0))) {
+            _exit(126);
+        }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
 bool qtest_process_wait(pid_t pid, int timeout_ms, int *wait_status)
 {
     const int slice_ms = 10;
