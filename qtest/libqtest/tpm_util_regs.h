@@ -3,11 +3,10 @@
  * The register offsets and bits the TPM test utilities (tpm_util.c) use — ONLY those, not the
  * register tables.
  *
- * NOTE (interim): these must come from the device register headers, which are C++ constexpr
- * tables (hw/tpm/tis/tpm_tis_regs.h, hw/tpm/crb/tpm_crb_regs.h, written by the tis and crb
- * rooms).  Until those exist, this is the one place they are written down.  Once they exist,
- * tests/test_tpm_util_regs.cc static_asserts every value here against them (see docs/testing.md),
- * so a change on either side fails the build instead of the qtests.
+ * The devices declare their registers once, in C++ constexpr tables (hw/tpm/tis/tpm_tis_regs.h,
+ * hw/tpm/crb/tpm_crb_regs.h).  These C helpers cannot include them, so the few values they need
+ * are written here, and tpm_util_regs_check.cc static_asserts every one of them against the
+ * device headers whenever those are present: a change on either side fails the build.
  *
  * Values: TCG PC Client Platform TPM Profile (PTP) Specification 1.05 (FIFO and CRB interfaces),
  * as QEMU 7.2 implements them (include/hw/acpi/tpm.h).
