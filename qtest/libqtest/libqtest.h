@@ -145,6 +145,9 @@ void qtest_qmp_send_raw(QTestState *s, const void *data, size_t len);
 /* Sends the command, fails unless the reply has "return", returns a new reference to it. */
 json_object *qtest_qmp_assert_success_ref(QTestState *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The same, discarding the result. */
+void qtest_qmp_assert_success(QTestState *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* The reply's "error"."class", or NULL if it is not an error reply. */
 const char *qtest_qmp_error_class(json_object *reply);
 

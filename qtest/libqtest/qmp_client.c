@@ -192,12 +192,11 @@ json_object *qtest_qmp(QTestState *s, const char *fmt, ...)
     return reply;
 }
 
-json_object *qtest_qmp_assert_success_ref(QTestState *s, const char *fmt, ...)
+static json_object *vassert_success(QTestState *s, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static json_object *vassert_success(QTestState *s, const char *fmt, va_list ap)
 {
-    va_list ap;
-    va_start(ap, fmt);
     json_object *reply = qtest_vqmp(s, fmt, ap);
-    va_end(ap);
     json_object *ret;
     if (!json_object_object_get_ex(reply, "return", &ret)) {
         qtest_fail("QMP: expected success, got %s", json_object_to_json_string(reply));
@@ -205,6 +204,23 @@ json_object *qtest_qmp_assert_success_ref(QTestState *s, const char *fmt, ...)
     json_object_get(ret);
     json_object_put(reply);
     return ret;
+}
+
+json_object *qtest_qmp_assert_success_ref(QTestState *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    json_object *ret = vassert_success(s, fmt, ap);
+    va_end(ap);
+    return ret;
+}
+
+void qtest_qmp_assert_success(QTestState *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    json_object_put(vassert_success(s, fmt, ap));
+    va_end(ap);
 }
 
 const char *qtest_qmp_error_class(json_object *reply)

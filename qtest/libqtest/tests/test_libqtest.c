@@ -189,6 +189,8 @@ START_TEST(qmp_commands_and_errors)
     ck_assert_str_eq(json_object_get_string(status), "running");
     json_object_put(ret);
 
+    qtest_qmp_assert_success(s, "{'execute': '%s'}", "query-status");
+
     json_object *reply = qtest_qmp(s, "{'execute': 'no-such-%s', 'id': %d}", "thing", 42);
     ck_assert_str_eq(qtest_qmp_error_class(reply), "CommandNotFound");
     json_object *id;
