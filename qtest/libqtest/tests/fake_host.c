@@ -29,6 +29,7 @@ typedef struct Fake {
     int64_t clock_ns;
     bool intercepting;
     bool negotiated;    /* qmp_capabilities done */
+    FakeTpm *tpm;
 } Fake;
 
 int fake_host_connect(const char *path)
@@ -92,6 +93,16 @@ static void mem_put_le(Fake *f, uint64_t addr, uint64_t v, unsigned size)
     }
 }
 
+static uint8_t tpm_mem_get(void *opaque, uint64_t addr)
+{
+    return mem_get(opaque, addr);
+}
+
+static void tpm_mem_put(void *opaque, uint64_t addr, uint8_t value)
+{
+    mem_put(opaque, addr, value);
+}
+
 /* ---- qtest ---- */
 
 static bool number(const char *text, uint64_t *out)
@@ -137,14 +148,21 @@ static char *qtest_reply(Fake *f, char **w, int n)
         if (n != 2 || !number(w[1], &a)) {
             return g_strdup("ERR bad arguments\n");
         }
-        return g_strdup_printf("OK 0x%016" PRIx64 "\n", mem_get_le(f, a, access_size(cmd[4])));
+        unsigned size = access_size(cmd[4]);
+        uint64_t v;
+        if (!fake_tpm_read(f->tpm, a, size, &v)) {
+            v = mem_get_le(f, a, size);
+        }
+        return g_strdup_printf("OK 0x%016" PRIx64 "\n", v);
     }
     if (g_str_has_prefix(cmd, "write") && strlen(cmd) == 6 && access_size(cmd[5])) {
         if (n != 3 || !number(w[1], &a) || !number(w[2], &b)) {
             return g_strdup("ERR bad arguments\n");
         }
         char *irq = (a == FAKE_IRQ_TRIGGER) ? do_irq_trigger(f, b) : g_strdup("");
-        mem_put_le(f, a, b, access_size(cmd[5]));
+        if (!fake_tpm_write(f->tpm, a, access_size(cmd[5]), b)) {
+            mem_put_le(f, a, b, access_size(cmd[5]));
+        }
         char *r = g_strconcat(irq, "OK\n", NULL);
         g_free(irq);
         return r;
@@ -452,6 +470,8 @@ void fake_host_serve(int qtest_fd, int qmp_fd, const FakeHostOptions *opt)
         .qtest_in = g_string_new(NULL), .qmp_in = g_string_new(NULL),
         .bytes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL),
     };
+    f.tpm = fake_tpm_new(opt->tpm, opt->tpm_fault,
+                         (FakeTpmMemory){ tpm_mem_get, tpm_mem_put, &f });
     send_greeting(&f);
     for (;;) {
         struct pollfd pfd[2] = { { .fd = f.qtest_fd, .events = POLLIN },
@@ -481,6 +501,7 @@ void fake_host_serve(int qtest_fd, int qmp_fd, const FakeHostOptions *opt)
     g_string_free(f.qtest_in, TRUE);
     g_string_free(f.qmp_in, TRUE);
     g_hash_table_destroy(f.bytes);
+    fake_tpm_free(f.tpm);
 }
 
 /* ---- thread mode ---- */

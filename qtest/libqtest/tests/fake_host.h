@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "fake_tpm.h"
+
 #define FAKE_IRQ_TRIGGER 0xfee00000u
 #define FAKE_QOM_DEVICE "/machine/fake"
 
@@ -25,6 +27,8 @@ typedef struct FakeHostOptions {
     bool big_endian;            /* answer "OK big" to endianness */
     bool event_before_greeting; /* a FAKE_EARLY event precedes the QMP greeting */
     bool trickle;               /* write every QMP reply one byte at a time */
+    FakeTpmKind tpm;            /* a fake TIS or CRB at FAKE_TPM_BASE (fake_tpm.h) */
+    FakeTpmFault tpm_fault;
 } FakeHostOptions;
 
 /* Connects to a listening UNIX socket; -1 on error. */

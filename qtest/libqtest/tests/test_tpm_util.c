@@ -5,6 +5,7 @@
  * QEMU's emulator backend does), and the swtpm helper's start/stop is checked on the way.
  */
 #include <check.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <glib.h>
 
 #include "qtest/libqtest/tpm_util.h"
+#include "fake_host.h"
 
 /* swtpm is a test dependency (scripts/install-deps --tests): missing it is a failure, not a
  * skip, so a machine without it cannot pass these tests by accident. */
@@ -206,6 +208,95 @@ START_TEST(stop_terminates_a_running_swtpm)
 }
 END_TEST
 
+/* ---- the transmit helpers against the fake TIS/CRB (fake_tpm.h) ---- */
+
+static FakeHostThread fake;
+
+static QTestState *start_fake_tpm(FakeTpmKind kind, FakeTpmFault fault)
+{
+    fake = (FakeHostThread){ .options = { .tpm = kind, .tpm_fault = fault } };
+    return qtest_init_with_connector(fake_host_connector, &fake, true);
+}
+
+static void assert_echo_response(const uint8_t *rsp, size_t n, const uint8_t *cmd)
+{
+    ck_assert_uint_eq(n, 14);
+    ck_assert_uint_eq(tpm_hdr_size(rsp), 14);
+    ck_assert_uint_eq(tpm_hdr_code(rsp), 0);
+    ck_assert_mem_eq(rsp + 10, cmd + 6, 4);  /* the fake answers with the command's ordinal */
+}
+
+START_TEST(tis_transmit_round_trips)
+{
+    QTestState *s = start_fake_tpm(FAKE_TPM_TIS, FAKE_TPM_OK);
+    uint8_t rsp[64];
+    size_t n = tpm_tis_transmit(s, FAKE_TPM_BASE, 0, tpm2_cmd_pcr_extend_10,
+                                sizeof(tpm2_cmd_pcr_extend_10), rsp, sizeof(rsp));
+    assert_echo_response(rsp, n, tpm2_cmd_pcr_extend_10);
+    /* Twice: the helper leaves the interface ready for the next command. */
+    n = tpm_tis_transmit(s, FAKE_TPM_BASE, 0, tpm12_cmd_startup_clear,
+                         sizeof(tpm12_cmd_startup_clear), rsp, sizeof(rsp));
+    assert_echo_response(rsp, n, tpm12_cmd_startup_clear);
+    tpm_tis_relinquish(s, FAKE_TPM_BASE, 0);
+    ck_assert_uint_eq(qtest_readb(s, FAKE_TPM_BASE) & 0x20, 0);
+    qtest_quit(s);
+    fake_host_join(&fake);
+}
+END_TEST
+
+START_TEST(crb_transmit_round_trips)
+{
+    QTestState *s = start_fake_tpm(FAKE_TPM_CRB, FAKE_TPM_OK);
+    uint8_t rsp[64];
+    size_t n = tpm_crb_transmit(s, FAKE_TPM_BASE, tpm2_cmd_get_cap_max_sizes,
+                                sizeof(tpm2_cmd_get_cap_max_sizes), rsp, sizeof(rsp));
+    assert_echo_response(rsp, n, tpm2_cmd_get_cap_max_sizes);
+    qtest_quit(s);
+    fake_host_join(&fake);
+}
+END_TEST
+
+/* Each of these breaks one rule; the helper must notice (test failure = SIGABRT). */
+static void transmit_with_fault(FakeTpmKind kind, FakeTpmFault fault)
+{
+    QTestState *s = start_fake_tpm(kind, fault);
+    uint8_t rsp[64];
+    if (kind == FAKE_TPM_TIS) {
+        tpm_tis_transmit(s, FAKE_TPM_BASE, 0, tpm2_cmd_startup_clear,
+                         sizeof(tpm2_cmd_startup_clear), rsp, sizeof(rsp));
+    } else {
+        tpm_crb_transmit(s, FAKE_TPM_BASE, tpm2_cmd_startup_clear,
+                         sizeof(tpm2_cmd_startup_clear), rsp, sizeof(rsp));
+    }
+}
+
+START_TEST(tis_expect_stuck_is_caught) { transmit_with_fault(FAKE_TPM_TIS, FAKE_TPM_EXPECT_STUCK); }
+END_TEST
+
+START_TEST(tis_burst_stuck_is_caught) { transmit_with_fault(FAKE_TPM_TIS, FAKE_TPM_BURST_STUCK); }
+END_TEST
+
+START_TEST(crb_fatal_error_is_caught) { transmit_with_fault(FAKE_TPM_CRB, FAKE_TPM_CRB_FATAL); }
+END_TEST
+
+START_TEST(crb_oversized_response_is_caught)
+{
+    transmit_with_fault(FAKE_TPM_CRB, FAKE_TPM_CRB_OVERSIZE);
+}
+END_TEST
+
+START_TEST(no_device_is_caught) { transmit_with_fault(FAKE_TPM_NONE, FAKE_TPM_OK); }
+END_TEST
+
+START_TEST(malformed_test_command_is_caught)
+{
+    QTestState *s = start_fake_tpm(FAKE_TPM_TIS, FAKE_TPM_OK);
+    uint8_t rsp[64];
+    /* 11 bytes whose header says 12 */
+    tpm_tis_transmit(s, FAKE_TPM_BASE, 0, tpm2_cmd_startup_clear, 11, rsp, sizeof(rsp));
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("tpm_util");
@@ -217,6 +308,17 @@ int main(void)
     tcase_add_test(tc, tpm12_canned_commands_on_real_swtpm);
     tcase_add_test(tc, stop_terminates_a_running_swtpm);
     suite_add_tcase(suite, tc);
+
+    TCase *tx = tcase_create("transmit");
+    tcase_add_test(tx, tis_transmit_round_trips);
+    tcase_add_test(tx, crb_transmit_round_trips);
+    tcase_add_test_raise_signal(tx, tis_expect_stuck_is_caught, SIGABRT);
+    tcase_add_test_raise_signal(tx, tis_burst_stuck_is_caught, SIGABRT);
+    tcase_add_test_raise_signal(tx, crb_fatal_error_is_caught, SIGABRT);
+    tcase_add_test_raise_signal(tx, crb_oversized_response_is_caught, SIGABRT);
+    tcase_add_test_raise_signal(tx, no_device_is_caught, SIGABRT);
+    tcase_add_test_raise_signal(tx, malformed_test_command_is_caught, SIGABRT);
+    suite_add_tcase(suite, tx);
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
