@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <glib.h>
+
 #include "host_test.h"
 
 void host_test_require_binary(void)
@@ -19,6 +21,18 @@ void host_test_require_binary(void)
 const char *host_test_machine(void)
 {
     return strcmp(qtest_get_arch(), "aarch64") == 0 ? "-machine virt" : "";
+}
+
+bool host_test_has_device(const char *name)
+{
+    char *args = g_strdup_printf("%s -display none -device help", host_test_machine());
+    QTestRunResult r = qtest_run_binary(args, 20000);
+    char *needle = g_strdup_printf("name \"%s\"", name);
+    bool found = r.exited && r.status == 0 && strstr(r.out, needle) != NULL;
+    g_free(needle);
+    qtest_run_result_clear(&r);
+    g_free(args);
+    return found;
 }
 
 int host_test_run(Suite *suite)

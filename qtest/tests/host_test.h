@@ -24,6 +24,8 @@ void host_test_require_binary(void);
 /* The machine option a test needs on this target: "" on x86_64 (QEMU's default "pc"),
  * "-machine virt" on aarch64 (which has no default machine). */
 const char *host_test_machine(void);
+/* Whether `-device help` (on this target's machine) lists the device `name`. */
+bool host_test_has_device(const char *name);
 /* Runs the suite in Check's fork mode; returns the process exit status. */
 int host_test_run(Suite *suite);
 
