@@ -131,7 +131,8 @@ int qtpm_host_run_pending(QtpmHost *host);
 
 /* Chardevs, by id, for backends that name one ("-tpmdev emulator,chardev=ID").  The embedder has
  * usually connected the socket already (QEMU: -chardev socket,...): it passes a connected stream
- * socket, which the library then owns and closes (pass a dup()).  Or it passes a UNIX socket
+ * socket, which the library owns and closes once the call succeeded (pass a dup(); on failure
+ * the caller keeps it).  Or it passes a UNIX socket
  * path and the library connects.  Fails if the id is taken or the fd/path is unusable. */
 int qtpm_host_add_chardev_fd(QtpmHost *host, const char *id, int fd, char **errmsg);
 int qtpm_host_add_chardev_path(QtpmHost *host, const char *id, const char *path,
@@ -266,8 +267,9 @@ uint64_t qtpm_device_mmio_peek(QtpmDevice *dev, size_t index, uint64_t offset, u
 
 /* ---- Interrupts (after realize) ---- */
 
-/* Called with the new level whenever IRQ line `line` changes, on the main-loop thread.  QEMU:
- * qemu_set_irq(). */
+/* Called with the new level whenever IRQ line `line` changes, on the thread that caused the
+ * change: the one dispatching an MMIO access, or the main loop for a completion or a reset
+ * (QEMU: both with the BQL held).  QEMU: qemu_set_irq(). */
 typedef void (*QtpmIrqHandler)(void *opaque, unsigned line, bool level);
 
 size_t qtpm_device_irq_count(const QtpmDevice *dev);
