@@ -300,6 +300,11 @@ int qtpm_device_tpm_version(const QtpmDevice *dev) {
   return static_cast<int>(fe->tpm_version());
 }
 
+const char *qtpm_device_tpm_model(const QtpmDevice *dev) {
+  qtpm::TpmFrontend *fe = frontend_of(dev);
+  return fe ? fe->tpm_model() : nullptr;
+}
+
 char *qtpm_device_query_tpm_json(const QtpmDevice *dev, char **errmsg) {
   qtpm::TpmFrontend *fe = frontend_of(dev);
   if (!fe) {

@@ -183,6 +183,22 @@ int qtpm_type_info(const char *name, QtpmTypeInfo *info, char **errmsg) {
   return succeed(errmsg);
 }
 
+char **qtpm_type_property_names(const char *type) {
+  if (!type) return nullptr;
+  const qtpm::TypeInfo *t = qtpm::type_find(type);
+  if (!t || qtpm::type_is_a(t->name, qtpm::kTypeTpmBackend)) {
+    if (const qtpm::TypeInfo *b = find_backend_type(type)) t = b;
+  }
+  if (!t || t->abstract || !t->instantiate) return nullptr;
+  // Construction cannot fail and acquires nothing (realize does), so a throwaway object is a
+  // cheap way to see the properties its constructor declares.
+  std::unique_ptr<qtpm::Object> obj = qtpm::object_new(t->name);
+  if (!obj) return nullptr;
+  std::vector<std::string> names;
+  for (const qtpm::Property &p : obj->properties()) names.push_back(p.name);
+  return strv_from(names);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Host
 

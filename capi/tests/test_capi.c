@@ -164,6 +164,14 @@ START_TEST(test_version_and_types) {
   ck_assert_int_eq(qtpm_type_info("echo", &info, &err), QTPM_OK);
   ck_assert_str_eq(info.name, "echo");
   ck_assert(info.is_backend && !info.is_frontend);
+  char **props = qtpm_type_property_names("echo");
+  ck_assert(strv_contains(props, "chardev") && strv_contains(props, "fail-startup"));
+  qtpm_strv_free(props);
+  props = qtpm_type_property_names("test-tpm-dev");
+  ck_assert(strv_contains(props, "tpmdev") && strv_contains(props, "irq"));
+  qtpm_strv_free(props);
+  ck_assert_ptr_null(qtpm_type_property_names("nope"));
+  ck_assert_ptr_null(qtpm_type_property_names(QTPM_TYPE_DEVICE)); /* abstract */
   ck_assert_int_eq(qtpm_type_info("nope", &info, &err), QTPM_ERROR);
   expect_error(err, "unknown type 'nope'");
 }
@@ -227,6 +235,7 @@ START_TEST(test_device_errors) {
   QtpmDevice *dev = qtpm_device_new(host, "test-tpm-dev", &err);
   ck_assert_ptr_nonnull(dev);
   ck_assert_str_eq(qtpm_device_type(dev), "test-tpm-dev");
+  ck_assert_str_eq(qtpm_device_tpm_model(dev), "tpm-test"); /* before realize */
   ck_assert_int_eq(qtpm_device_set_property(dev, "nope", "1", &err), QTPM_ERROR);
   expect_error(err, "nope");
   ck_assert_int_eq(qtpm_device_set_property(dev, "ppi", "maybe", &err), QTPM_ERROR);

@@ -93,6 +93,11 @@ typedef struct QtpmTypeInfo {
 /* Fills *info for a registered type; QTPM_ERROR with "unknown type" otherwise. */
 int qtpm_type_info(const char *name, QtpmTypeInfo *info, char **errmsg);
 
+/* The property names of a concrete type (a backend by its -tpmdev name), in declaration order,
+ * as a NULL-terminated array (free with qtpm_strv_free); NULL for an unknown type.  For option
+ * validation before anything is created (QEMU: TPMBackendClass.opts). */
+char **qtpm_type_property_names(const char *type);
+
 /* ------------------------------------------------------------------------------------------- */
 /* Host */
 
@@ -285,6 +290,10 @@ bool qtpm_device_irq_level(const QtpmDevice *dev, unsigned line);
 /* QEMU's TPMVersion of the frontend's backend: 0 unspecified (no backend), 1 TPM 1.2, 2 TPM 2.0.
  * QTPM_ERROR if the device is not a TPM frontend. */
 int qtpm_device_tpm_version(const QtpmDevice *dev);
+
+/* The frontend's TPM model as QMP names it ("tpm-tis" also for tpm-tis-device, "tpm-crb",
+ * "tpm-spapr"); valid before realize.  Borrowed; NULL if the device is not a TPM frontend. */
+const char *qtpm_device_tpm_model(const QtpmDevice *dev);
 
 /* The device's "query-tpm" entry as JSON, in QMP's TPMInfo shape:
  *   {"id": "tpm0", "model": "tpm-tis",
