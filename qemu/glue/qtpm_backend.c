@@ -12,6 +12,7 @@
 #include "qapi/error.h"
 #include "qapi/qapi-visit-tpm.h"
 #include "qapi/qmp/qjson.h"
+#include "qapi/qmp/qobject.h"
 #include "qapi/qobject-input-visitor.h"
 #include "qapi/visitor.h"
 #include "qom/object.h"

@@ -16,6 +16,7 @@
 #include "exec/address-spaces.h"
 #include "exec/memory.h"
 #include "hw/acpi/acpi_aml_interface.h"
+#include "hw/irq.h"
 #include "hw/isa/isa.h"
 #include "hw/qdev-core.h"
 #include "hw/sysbus.h"
@@ -149,9 +150,27 @@ static void glue_irq(void *opaque, unsigned line, bool level)
 
 /* ---- realize ------------------------------------------------------------------------------ */
 
+/* ISA code exists only in targets with an ISA bus (not in aarch64). */
 static MemoryRegion *address_space_for(Object *obj, GlueType *t)
 {
-    return t->bus == GLUE_BUS_ISA ? isa_address_space(ISA_DEVICE(obj)) : get_system_memory();
+#ifdef CONFIG_ISA_BUS
+    if (t->bus == GLUE_BUS_ISA) {
+        return isa_address_space(ISA_DEVICE(obj));
+    }
+#endif
+    return get_system_memory();
+}
+
+static qemu_irq isa_line(Object *obj, QtpmDevice *dev)
+{
+#ifdef CONFIG_ISA_BUS
+    /* The ISA line is the device's "irq" property (validated by qtpm's realize). */
+    g_autofree char *irq = qtpm_device_get_property(dev, "irq");
+
+    return isa_get_irq(ISA_DEVICE(obj), irq ? atoi(irq) : 0);
+#else
+    return NULL;
+#endif
 }
 
 static bool map_regions(Object *obj, GlueType *t, GlueState *s, Error **errp)
@@ -203,9 +222,7 @@ static bool wire_irqs(Object *obj, GlueType *t, GlueState *s, Error **errp)
     }
     for (i = 0; i < n; i++) {
         if (t->bus == GLUE_BUS_ISA) {
-            /* The ISA line is the device's "irq" property (validated by qtpm's realize). */
-            g_autofree char *irq = qtpm_device_get_property(s->dev, "irq");
-            s->irqs[i] = isa_get_irq(ISA_DEVICE(obj), irq ? atoi(irq) : 0);
+            s->irqs[i] = isa_line(obj, s->dev);
         } else if (t->bus == GLUE_BUS_SYSBUS) {
             sysbus_init_irq(SYS_BUS_DEVICE(obj), &s->irqs[i]);
         }
@@ -538,6 +555,15 @@ static bool offered_on_this_target(const char *name)
     return true;
 }
 
+static bool target_has_isa(void)
+{
+#ifdef CONFIG_ISA_BUS
+    return true;
+#else
+    return false;
+#endif
+}
+
 void qtpm_glue_register_frontends(void)
 {
     char **names, **n;
@@ -550,7 +576,6 @@ void qtpm_glue_register_frontends(void)
         GlueType *t;
         TypeInfo ti = {
             .class_init = glue_class_init,
-            .class_data = t,
             .instance_init = glue_instance_init,
             .instance_finalize = glue_instance_finalize,
         };
@@ -562,7 +587,7 @@ void qtpm_glue_register_frontends(void)
         t = g_new0(GlueType, 1);
         ifaces = g_new0(InterfaceInfo, 3);
         t->name = g_strdup(*n);
-        if (strcmp(info.bus, "isa") == 0) {
+        if (strcmp(info.bus, "isa") == 0 && target_has_isa()) {
             t->bus = GLUE_BUS_ISA;
             t->state_offset = offsetof(GlueIsa, s);
             ti.parent = TYPE_ISA_DEVICE;
@@ -589,6 +614,7 @@ void qtpm_glue_register_frontends(void)
             ifaces[1].type = TYPE_ACPI_DEV_AML_IF;
         }
         ti.name = t->name;
+        ti.class_data = t;
         ti.interfaces = ifaces;
         g_hash_table_insert(glue_types, t->name, t);
         type_register(&ti);

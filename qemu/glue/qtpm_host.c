@@ -8,8 +8,8 @@
 #include "qemu/error-report.h"
 #include "qemu/main-loop.h"
 #include "block/aio.h"
-#include "exec/ramblock.h"
 #include "exec/memory.h"
+#include "sysemu/memory_mapping.h"
 #include "sysemu/runstate.h"
 #include "qtpm_glue.h"
 
@@ -21,20 +21,26 @@ static void glue_post(void *opaque, QtpmWorkFn fn, void *work)
     aio_bh_schedule_oneshot(qemu_get_aio_context(), fn, work);
 }
 
-static int clear_one_block(RAMBlock *rb, void *opaque)
-{
-    /* Only guest RAM: qtpm's own buffers (the PPI page, the CRB buffer) are RAM devices. */
-    if (memory_region_is_ram_device(rb->mr)) {
-        return 0;
-    }
-    memset(qemu_ram_get_host_addr(rb), 0, qemu_ram_get_used_length(rb));
-    memory_region_set_dirty(rb->mr, 0, qemu_ram_get_used_length(rb));
-    return 0;
-}
-
+/*
+ * The PPI memory clear: every block of guest-physical RAM.  QEMU's list of guest-physical
+ * blocks leaves out RAM devices, which is what qtpm's own buffers (PPI page, CRB buffer) are
+ * mapped as, so they survive, as the device's memory must.
+ */
 static void glue_clear_guest_ram(void *opaque)
 {
-    qemu_ram_foreach_block(clear_one_block, NULL);
+    GuestPhysBlockList blocks;
+    GuestPhysBlock *b;
+
+    guest_phys_blocks_init(&blocks);
+    guest_phys_blocks_append(&blocks);
+    QTAILQ_FOREACH(b, &blocks.head, next) {
+        uint64_t len = b->target_end - b->target_start;
+        ram_addr_t offset = b->host_addr - (uint8_t *)memory_region_get_ram_ptr(b->mr);
+
+        memset(b->host_addr, 0, len);
+        memory_region_set_dirty(b->mr, offset, len);
+    }
+    guest_phys_blocks_free(&blocks);
 }
 
 static bool glue_incoming_migration_pending(void *opaque)
