@@ -574,6 +574,77 @@ START_TEST(test_registered_types) {
 }
 END_TEST
 
+static int find_region(QtpmDevice *dev, const char *name, QtpmRegionInfo *info) {
+  for (size_t i = 0; i < qtpm_device_region_count(dev); i++) {
+    qtpm_device_region_info(dev, i, info);
+    if (strcmp(info->name, name) == 0) return (int)i;
+  }
+  return -1;
+}
+
+START_TEST(test_real_crb_over_libtpms) {
+  /* The real thing, when this build has it: tpm-crb over the in-process libtpms backend, driven
+   * only through the C API as the QEMU glue drives it (MMIO for registers, the RAM region for
+   * the command buffer, completion through post). */
+  char **frontends = qtpm_type_list(QTPM_TYPE_FRONTEND);
+  char **backends = qtpm_type_list(QTPM_TYPE_BACKEND);
+  int have = strv_contains(frontends, "tpm-crb") && strv_contains(backends, "libtpms");
+  qtpm_strv_free(frontends);
+  qtpm_strv_free(backends);
+  if (!have) return; /* not in this build yet */
+
+  char *err = NULL;
+  QtpmBackend *be = qtpm_backend_new(host, "libtpms", "id=lt0,version=2.0", &err);
+  ck_assert_msg(be != NULL, "libtpms: %s", err ? err : "?");
+  ck_assert_int_eq(qtpm_backend_tpm_version(be), 2);
+  QtpmDevice *dev = qtpm_device_new(host, "tpm-crb", &err);
+  ck_assert_str_eq(qtpm_device_tpm_model(dev), "tpm-crb");
+  ck_assert_int_eq(qtpm_device_set_backend(dev, be, &err), QTPM_OK);
+  ck_assert_msg(qtpm_device_realize(dev, &err) == QTPM_OK, "realize: %s", err ? err : "?");
+  ck_assert_msg(qtpm_device_reset(dev, &err) == QTPM_OK, "reset: %s", err ? err : "?");
+
+  QtpmRegionInfo regs, buf;
+  int r = find_region(dev, "tpm-crb-mmio", &regs);
+  int b = find_region(dev, "tpm-crb-cmd", &buf);
+  ck_assert_int_ge(r, 0);
+  ck_assert_int_ge(b, 0);
+  ck_assert_int_eq(regs.kind, QTPM_REGION_MMIO);
+  ck_assert_uint_eq(regs.fixed_address, 0xfed40000);
+  ck_assert_int_eq(buf.kind, QTPM_REGION_RAM);
+  ck_assert_uint_eq(buf.fixed_address, 0xfed40080);
+  ck_assert_ptr_nonnull(buf.host_ptr);
+
+  /* Locality 0, then TPM2_Startup(SU_CLEAR) through the buffer and CTRL_START. */
+  qtpm_device_mmio_write(dev, (size_t)r, 0x08, 1, 4, NULL); /* LOC_CTRL: request access */
+  const uint8_t startup[12] = {0x80, 0x01, 0, 0, 0, 0x0c, 0, 0, 0x01, 0x44, 0, 0};
+  memcpy(buf.host_ptr, startup, sizeof startup);
+  qtpm_device_mmio_write(dev, (size_t)r, 0x4c, 1, 4, NULL); /* CTRL_START */
+  for (int i = 0; i < 5000 && qtpm_device_mmio_read(dev, (size_t)r, 0x4c, 4, NULL); i++) {
+    if (loop_run(&loop) == 0) usleep(1000);
+  }
+  ck_assert_uint_eq(qtpm_device_mmio_read(dev, (size_t)r, 0x4c, 4, NULL), 0); /* done */
+  const uint8_t ok[10] = {0x80, 0x01, 0, 0, 0, 0x0a, 0, 0, 0, 0};
+  ck_assert_mem_eq(buf.host_ptr, ok, sizeof ok);
+
+  char *json = qtpm_device_query_tpm_json(dev, &err);
+  ck_assert_ptr_nonnull(strstr(json, "\"model\":\"tpm-crb\""));
+  ck_assert_ptr_nonnull(strstr(json, "\"type\":\"libtpms\""));
+  qtpm_free(json);
+  uint8_t *config = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(qtpm_device_tpm_config(dev, &config, &len, &err), QTPM_OK);
+  const uint8_t want[6] = {0x00, 0x50, 0xd4, 0xfe, 2, 1};
+  ck_assert_mem_eq(config, want, sizeof want);
+  qtpm_free(config);
+  uint8_t *blob = NULL;
+  ck_assert_int_eq(qtpm_device_save_state(dev, &blob, &len, &err), QTPM_OK);
+  ck_assert_int_eq(qtpm_device_load_state(dev, blob, len, &err), QTPM_OK);
+  qtpm_free(blob);
+  qtpm_device_free(dev);
+  qtpm_backend_free(be);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("capi");
   TCase *tc = tcase_create("capi");
@@ -593,6 +664,7 @@ int main(void) {
   tcase_add_test(tc, test_backend_freed_before_device);
   tcase_add_test(tc, test_free_with_command_in_flight);
   tcase_add_test(tc, test_registered_types);
+  tcase_add_test(tc, test_real_crb_over_libtpms);
   suite_add_tcase(s, tc);
   SRunner *runner = srunner_create(s);
   srunner_run_all(runner, CK_NORMAL);
