@@ -597,7 +597,8 @@ void qtpm_glue_register_frontends(void)
             t->state_offset = offsetof(GlueSysbus, s);
             ti.parent = TYPE_SYS_BUS_DEVICE;
             ti.instance_size = sizeof(GlueSysbus);
-        } else if (info.bus[0] == '\0') {
+        } else if (info.bus[0] == '\0' || strcmp(info.bus, "pc-system") == 0) {
+            /* On no bus: fixed addresses in system memory (tpm-crb on PCs). */
             t->bus = GLUE_BUS_NONE;
             t->state_offset = offsetof(GluePlain, s);
             ti.parent = TYPE_DEVICE;
