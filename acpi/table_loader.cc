@@ -75,6 +75,8 @@ Status TableLoader::parse(const Bytes &bytes, std::vector<TableLoaderCommand> *o
     TableLoaderEntry e;
     std::memcpy(&e, bytes.data() + pos, sizeof e);  // bounds: pos + 128 <= size, checked above
     size_t index = pos / sizeof e;
+    // QEMU pads its command list to 4 KiB with zeros; firmware skips command 0.
+    if (e.command.get() == 0) continue;
     TableLoaderCommand c{};
     c.type = static_cast<LoaderCommandType>(e.command.get());
     bool ok = true;

@@ -90,8 +90,9 @@ class TableLoader {
   const Bytes &bytes() const { return bytes_; }
   size_t command_count() const { return bytes_.size() / sizeof(TableLoaderEntry); }
 
-  // Decodes a command list; fails on a length that is not a multiple of 128, an unknown command,
-  // an unterminated or empty name, a bad pointer size or alignment.
+  // Decodes a command list, skipping all-zero padding entries (command 0, which QEMU pads its
+  // list with and firmware ignores); fails on a length that is not a multiple of 128, an unknown
+  // command, an unterminated or empty name, a bad pointer size or alignment.
   static Status parse(const Bytes &bytes, std::vector<TableLoaderCommand> *out);
 
  private:

@@ -32,4 +32,13 @@ inline std::string hex(const std::vector<uint8_t> &bytes) {
                   ::qtpm::testing::hex(got_).c_str(), ::qtpm::testing::hex(want_).c_str()); \
   } while (0)
 
+// Asserts that a std::string expression equals `want` (ck_assert_str_eq would keep a pointer into
+// a temporary).
+#define QTPM_ASSERT_STR(got_expr, want_expr)                                          \
+  do {                                                                              \
+    std::string got_ = (got_expr);                                                  \
+    std::string want_ = (want_expr);                                                \
+    ck_assert_msg(got_ == want_, "got '%s', want '%s'", got_.c_str(), want_.c_str()); \
+  } while (0)
+
 }  // namespace qtpm::testing
