@@ -454,6 +454,42 @@ START_TEST(test_firmware_files_per_machine) {
 }
 END_TEST
 
+// With QTPM_QEMU_SOURCE pointing at a QEMU 7.2 source tree, the same checks against QEMU's own
+// golden tables (tests/data/acpi/q35): the device term is found in DSDT.tis.tpm2/.tpm12, and
+// TPM2/TCPA equal ours once LASA is patched to the address SeaBIOS gave the log there.
+namespace {
+Bytes read_golden(const std::string &root, const char *name) {
+  std::string path = root + "/tests/data/acpi/q35/" + name;
+  gchar *data = nullptr;
+  gsize len = 0;
+  ck_assert_msg(g_file_get_contents(path.c_str(), &data, &len, nullptr), "cannot read %s",
+                path.c_str());
+  Bytes out(reinterpret_cast<uint8_t *>(data), reinterpret_cast<uint8_t *>(data) + len);
+  g_free(data);
+  return out;
+}
+}  // namespace
+
+START_TEST(test_qemu_golden_tables) {
+  std::string root = g_getenv("QTPM_QEMU_SOURCE");
+  for (bool tpm2 : {true, false}) {
+    TpmAcpiDescription d = tis_description(tpm2 ? TpmVersion::k2_0 : TpmVersion::k1_2, true);
+    Bytes dsdt = read_golden(root, tpm2 ? "DSDT.tis.tpm2" : "DSDT.tis.tpm12");
+    Bytes frag = fragment(d);
+    ck_assert_msg(std::search(dsdt.begin(), dsdt.end(), frag.begin(), frag.end()) != dsdt.end(),
+                  "device AML not found in QEMU's DSDT");
+    Bytes golden = read_golden(root, tpm2 ? "TPM2.tis.tpm2" : "TCPA.tis.tpm12");
+    Bytes ours = tpm2 ? build_tpm2_table(d, {}) : build_tcpa_table({});
+    size_t lasa = tpm_log_pointer_offset(tpm2 ? TpmLogTable::kTpm2 : TpmLogTable::kTcpa);
+    for (int i = 0; i < 8; i++) ours[lasa + i] = golden.at(lasa + i);
+    ours[9] = 0;
+    ours[9] = static_cast<uint8_t>(-byte_sum(ours));
+    ck_assert_msg(ours == golden, "table differs from QEMU's:\n  ours   %s\n  golden %s",
+                  hex(ours).c_str(), hex(golden).c_str());
+  }
+}
+END_TEST
+
 int main() {
   Suite *s = suite_create("tpm-tables");
   TCase *tc = tcase_create("tables");
@@ -470,6 +506,10 @@ int main() {
   tcase_add_test(tc, test_loader_parse_errors);
   tcase_add_test(tc, test_linker_errors);
   tcase_add_test(tc, test_firmware_files_per_machine);
+  if (g_getenv("QTPM_QEMU_SOURCE"))
+    tcase_add_test(tc, test_qemu_golden_tables);
+  else
+    printf("tpm-tables: QTPM_QEMU_SOURCE unset, QEMU golden-table comparison not run\n");
   suite_add_tcase(s, tc);
   return qtpm::testing::run_suite(s);
 }
