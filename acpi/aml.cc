@@ -10,13 +10,13 @@ namespace qtpm::aml {
 
 // Opcodes (ACPI 6.4, 20.3 "AML Byte Stream Byte Values").
 namespace op {
-constexpr uint8_t kZero = 0x00, kOne = 0x01, kAlias = 0x06, kName = 0x08;
+constexpr uint8_t kZero = 0x00, kOne = 0x01, kName = 0x08;
 constexpr uint8_t kBytePrefix = 0x0a, kWordPrefix = 0x0b, kDWordPrefix = 0x0c;
 constexpr uint8_t kStringPrefix = 0x0d, kQWordPrefix = 0x0e;
 constexpr uint8_t kScope = 0x10, kBuffer = 0x11, kPackage = 0x12, kVarPackage = 0x13;
 constexpr uint8_t kMethod = 0x14;
 constexpr uint8_t kDualNamePrefix = 0x2e, kMultiNamePrefix = 0x2f;
-constexpr uint8_t kExtPrefix = 0x5b, kRootChar = 0x5c, kParentPrefix = 0x5e;
+constexpr uint8_t kExtPrefix = 0x5b;
 constexpr uint8_t kLocal0 = 0x60, kArg0 = 0x68;
 constexpr uint8_t kStore = 0x70, kAdd = 0x72, kConcat = 0x73, kSubtract = 0x74;
 constexpr uint8_t kIncrement = 0x75, kDecrement = 0x76, kMultiply = 0x77;
@@ -45,9 +45,11 @@ struct Factory {
   static Aml pkg(Bytes head, Bytes header = {}) {
     return block(Aml::Framing::kPkgLength, std::move(head), std::move(header));
   }
-  static Aml buffer() { return block(Aml::Framing::kBuffer, {0x11}); }
-  static Aml resource_template() { return block(Aml::Framing::kResourceTemplate, {0x11}); }
-  static Aml package() { return block(Aml::Framing::kPackage, {0x12}); }
+  static Aml buffer() { return block(Aml::Framing::kBuffer, {op::kBuffer}); }
+  static Aml resource_template() {
+    return block(Aml::Framing::kResourceTemplate, {op::kBuffer});
+  }
+  static Aml package() { return block(Aml::Framing::kPackage, {op::kPackage}); }
 
  private:
   static Aml block(Aml::Framing framing, Bytes head, Bytes header = {}) {
