@@ -6,8 +6,11 @@
 // target's offset within its file until the loader adds the file's address.
 #include "acpi/firmware_files.h"
 
+#include <optional>
+
 #include "acpi/tpm_aml.h"
 #include "acpi/tpm_tables.h"
+#include "hw/tpm/tpm_fw_cfg.h"
 
 namespace qtpm::acpi {
 
@@ -103,8 +106,11 @@ Status build_firmware_files(const TpmAcpiDescription *tpm, AcpiMachine machine,
   out->files.push_back({kTableLoaderFile, loader.bytes()});
   // QEMU always offers etc/tpm/log (empty without a TPM2/TCPA table).
   out->files.push_back({kTpmLogFile, std::move(log)});
-  // etc/tpm/config: x86 firmware (SeaBIOS, OVMF) learns the PPI page from it.
-  if (tpm && tpm->ppi && x86) out->files.push_back({kTpmConfigFile, build_tpm_config_file(*tpm)});
+  // etc/tpm/config: x86 firmware (SeaBIOS, OVMF) learns the PPI page from it (PPI only).
+  if (tpm && x86) {
+    if (std::optional<TpmFwCfgConfig> config = tpm_fw_cfg_config(*tpm))
+      out->files.push_back({kTpmFwCfgConfigFile, Bytes(config->begin(), config->end())});
+  }
   return Status::ok();
 }
 

@@ -3,8 +3,6 @@
 // TPM2 and TCPA tables, and the "etc/tpm/config" file (see tpm_tables.h).
 #include "acpi/tpm_tables.h"
 
-#include "hw/tpm/tpm_ppi.h"
-
 namespace qtpm::acpi {
 
 Bytes build_tpm2_table(const TpmAcpiDescription &d, const AcpiTableIds &ids) {
@@ -45,14 +43,6 @@ size_t tpm_log_pointer_offset(TpmLogTable table) {
     case TpmLogTable::kNone: break;
   }
   return 0;
-}
-
-Bytes build_tpm_config_file(const TpmAcpiDescription &d) {
-  TpmFwCfgConfig c{};
-  c.ppi_address.set(PpiLayout::kAddress);
-  c.tpm_version = static_cast<uint8_t>(d.version);  // QEMU's TPMVersion values: 1.2 = 1, 2.0 = 2
-  c.ppi_version = d.ppi ? PpiLayout::kVersion130 : 0;
-  return struct_bytes(c);
 }
 
 }  // namespace qtpm::acpi

@@ -4,8 +4,8 @@
 //  - TPM2 (TCG ACPI Specification, Family 1.2 and 2.0, level 00 revision 00.37, table 7),
 //    revision 4, 76 bytes: platform class, control area, start method, log area;
 //  - TCPA (same specification, "TCPA Client" table), revision 2, 50 bytes, for TPM 1.2;
-//  - the event-log area those tables point at (fw_cfg "etc/tpm/log", 64 KiB of zeros);
-//  - "etc/tpm/config", which tells SeaBIOS and OVMF where the PPI page is.
+//  - the event-log area those tables point at (fw_cfg "etc/tpm/log", 64 KiB of zeros).
+// ("etc/tpm/config", which tells SeaBIOS and OVMF where the PPI page is, is hw/tpm/tpm_fw_cfg.h.)
 // The log address (LASA) is filled in by firmware through the table loader (table_loader.h).
 #pragma once
 
@@ -19,7 +19,6 @@
 namespace qtpm::acpi {
 
 inline constexpr const char *kTpmLogFile = "etc/tpm/log";
-inline constexpr const char *kTpmConfigFile = "etc/tpm/config";
 inline constexpr uint32_t kTpmLogAreaMinimumSize = 0x10000;  // 64 KiB
 
 inline constexpr uint16_t kTpmPlatformClassClient = 0;
@@ -64,15 +63,5 @@ enum class TpmLogTable : uint8_t { kNone, kTpm2, kTcpa };
 TpmLogTable tpm_log_table(const TpmAcpiDescription &d, bool x86);
 // Offset of LASA inside that table (for the loader's ADD_POINTER).
 size_t tpm_log_pointer_offset(TpmLogTable table);
-
-// "etc/tpm/config": u32 PPI address, u8 TPM version (1 or 2), u8 PPI version (1 = PPI 1.30),
-// little endian, packed.  x86 machines add it when the TPM has PPI.
-struct TpmFwCfgConfig {
-  Le32 ppi_address;
-  uint8_t tpm_version;
-  uint8_t ppi_version;
-};
-static_assert(sizeof(TpmFwCfgConfig) == 6);
-Bytes build_tpm_config_file(const TpmAcpiDescription &d);
 
 }  // namespace qtpm::acpi

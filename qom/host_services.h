@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <string_view>
 
@@ -46,6 +47,12 @@ class HostServices {
   // which the device reports to the guest as an error.
   virtual bool dma_read(uint64_t addr, void *buf, size_t len) { return false; }
   virtual bool dma_write(uint64_t addr, const void *buf, size_t len) { return false; }
+  // Tells the user, in one line, about a runtime failure that no Status can carry back to a
+  // caller (a backend that fails to start at machine reset).  The message already names the
+  // device and the option or peer.  Embedders route it to their error log; the default is stderr.
+  virtual void report_error(std::string_view message) {
+    std::fprintf(stderr, "qtpm: %.*s\n", static_cast<int>(message.size()), message.data());
+  }
 };
 
 }  // namespace qtpm

@@ -14,6 +14,7 @@
 #include "acpi/tests/tpm_variants.h"
 #include "acpi/tpm_aml.h"
 #include "acpi/tpm_tables.h"
+#include "hw/tpm/tpm_fw_cfg.h"
 #include "qom/testing.h"
 
 using namespace qtpm;
@@ -235,14 +236,6 @@ START_TEST(test_patched_tables_match_qemu_golden) {
 }
 END_TEST
 
-START_TEST(test_tpm_config_file) {
-  QTPM_ASSERT_BYTES(build_tpm_config_file(tis_description(TpmVersion::k2_0, true)),
-                    {0x00, 0x50, 0xd4, 0xfe, 0x02, 0x01});
-  QTPM_ASSERT_BYTES(build_tpm_config_file(tis_description(TpmVersion::k1_2, true)),
-                    {0x00, 0x50, 0xd4, 0xfe, 0x01, 0x01});
-}
-END_TEST
-
 START_TEST(test_loader_entries) {
   TableLoader l;
   l.allocate("etc/tpm/log", 1, LoaderZone::kHigh);
@@ -425,7 +418,7 @@ START_TEST(test_firmware_files_per_machine) {
     FirmwareFiles f;
     Status s = build_firmware_files(c.tpm, c.machine, {}, &f);
     ck_assert_msg(s.is_ok(), "%s: %s", c.label, s.message().c_str());
-    ck_assert_msg((f.find(kTpmConfigFile) != nullptr) == c.config, "%s: etc/tpm/config", c.label);
+    ck_assert_msg((f.find(kTpmFwCfgConfigFile) != nullptr) == c.config, "%s: etc/tpm/config", c.label);
     ck_assert_msg(f.find(kTpmLogFile) && f.find(kTpmLogFile)->data.size() == c.log, "%s: log",
                   c.label);
     ck_assert(f.find(kAcpiTablesFile) && f.find(kAcpiRsdpFile) && f.find(kTableLoaderFile));
@@ -501,7 +494,6 @@ int main() {
   tcase_add_test(tc, test_tpm2_table_bytes);
   tcase_add_test(tc, test_tcpa_table_bytes);
   tcase_add_test(tc, test_patched_tables_match_qemu_golden);
-  tcase_add_test(tc, test_tpm_config_file);
   tcase_add_test(tc, test_loader_entries);
   tcase_add_test(tc, test_loader_parse_errors);
   tcase_add_test(tc, test_linker_errors);

@@ -294,8 +294,7 @@ Status FwCfg::load_state(const StateReader &state) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Types.  Registered from this file, which every user of fw_cfg links (add_file): a static link
-// drops object files nobody references, and module_init.h only holds a weak reference.
+// Types (the hook module_init.h declares).
 
 // None is user-creatable: the machine creates the one its firmware expects.
 void register_fw_cfg_types() {
