@@ -18,6 +18,13 @@ constexpr uint64_t kStaPresentEnabledShownFunctioning = 0x0f;
 
 bool is_tpm2(const TpmAcpiDescription &d) { return d.version == TpmVersion::k2_0; }
 
+// The TPM 2.0 identity (MSFT0101): every CRB, and a TIS with a TPM 2.0.  A TIS whose backend
+// could not tell its version (kUnspec, e.g. it failed to start) is described as TPM 1.2, as
+// QEMU does.
+bool has_tpm2_identity(const TpmAcpiDescription &d) {
+  return d.interface == TpmAcpiDescription::Interface::kCrb || is_tpm2(d);
+}
+
 Aml resources(const TpmAcpiDescription &d) {
   Aml crs = resource_template();
   for (const TpmAcpiDescription::Range &r : d.resources)
@@ -40,9 +47,10 @@ Status check_tpm_acpi_description(const TpmAcpiDescription &d) {
   if (!is_valid_name_seg(d.name))
     return Status::errorf("tpm acpi: device name '%s' is not an ACPI NameSeg (1-4 of A-Z, 0-9, _)",
                           d.name.c_str());
-  if (d.version != TpmVersion::k1_2 && d.version != TpmVersion::k2_0)
-    return Status::error("tpm acpi: TPM version must be 1.2 or 2.0");
-  if (d.interface == TpmAcpiDescription::Interface::kCrb && !is_tpm2(d))
+  if (d.version != TpmVersion::k1_2 && d.version != TpmVersion::k2_0 &&
+      d.version != TpmVersion::kUnspec)
+    return Status::error("tpm acpi: unknown TPM version");
+  if (d.interface == TpmAcpiDescription::Interface::kCrb && d.version == TpmVersion::k1_2)
     return Status::error("tpm acpi: a CRB interface needs TPM 2.0");
   if (d.resources.empty()) return Status::error("tpm acpi: no memory resource for _CRS");
   for (const TpmAcpiDescription::Range &r : d.resources) {
@@ -59,7 +67,7 @@ Status check_tpm_acpi_description(const TpmAcpiDescription &d) {
 
 Aml tpm_device_aml(const TpmAcpiDescription &d) {
   Aml dev = device(d.name);
-  if (is_tpm2(d)) {
+  if (has_tpm2_identity(d)) {
     dev.append(name("_HID", string(kTpm2Hid)));
     dev.append(name("_STR", string(kTpm2Str)));
   } else {

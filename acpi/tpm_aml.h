@@ -27,8 +27,10 @@ inline constexpr const char *kPpiDsmUuid = "3DDDFAA6-361B-4EB4-A424-8D10089D1653
 inline constexpr const char *kMorDsmUuid = "376054ED-CC13-4675-901C-4756D7F2D45D";  // TCG MOR
 
 // Checks a description before AML is built from it: a valid name, at least one resource, every
-// range below 4 GiB (Memory32Fixed), an ISA IRQ within 1..15, CRB only with TPM 2.0.  The message
-// names the field ("tpm acpi: ...").
+// range below 4 GiB (Memory32Fixed), an ISA IRQ within 1..15, a CRB not with TPM 1.2.  The
+// message names the field ("tpm acpi: ...").  kUnspec (a backend that did not report its
+// version) is accepted: a TIS is then described as TPM 1.2 and gets no TPM2/TCPA table, a CRB
+// keeps its TPM 2.0 identity, as in QEMU.
 Status check_tpm_acpi_description(const TpmAcpiDescription &d);
 
 // Device (NAME) { _HID ... PPI } for a description that passed the check.
