@@ -96,4 +96,24 @@ Status link_tables(const std::vector<FirmwareFile> &files, const Bytes &loader,
   return Status::ok();
 }
 
+Status linked_tables(const FirmwareFiles &files, const LinkerLayout &layout,
+                     std::vector<BuiltTable> *out) {
+  out->clear();
+  const FirmwareFile *loader = files.find(kTableLoaderFile);
+  if (!loader) return Status::error("table-loader: no etc/table-loader in the file set");
+  std::map<std::string, LinkedFile> linked;
+  if (Status s = link_tables(files.files, loader->data, layout, &linked); !s) return s;
+  auto blob = linked.find(kAcpiTablesFile);
+  if (blob == linked.end()) return Status::error("table-loader: etc/acpi/tables not allocated");
+  for (const BuiltTable &t : files.tables) {
+    if (t.offset > blob->second.data.size() ||
+        t.data.size() > blob->second.data.size() - t.offset)
+      return Status::errorf("acpi: table %s lies outside etc/acpi/tables", t.signature.c_str());
+    auto begin = blob->second.data.begin() + static_cast<std::ptrdiff_t>(t.offset);
+    out->push_back({t.signature, t.offset, Bytes(begin, begin + static_cast<std::ptrdiff_t>(
+                                                                  t.data.size()))});
+  }
+  return Status::ok();
+}
+
 }  // namespace qtpm::acpi

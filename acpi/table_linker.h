@@ -36,4 +36,10 @@ struct LinkerLayout {
 Status link_tables(const std::vector<FirmwareFile> &files, const Bytes &loader,
                    const LinkerLayout &layout, std::map<std::string, LinkedFile> *out);
 
+// The tables of a file set as the guest sees them once firmware ran the loader: each table of
+// `files.tables`, cut from the linked "etc/acpi/tables" (LASA and root entries are addresses,
+// checksums recomputed).  For -dump-acpi and golden comparisons.
+Status linked_tables(const FirmwareFiles &files, const LinkerLayout &layout,
+                     std::vector<BuiltTable> *out);
+
 }  // namespace qtpm::acpi

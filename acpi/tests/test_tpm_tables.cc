@@ -449,6 +449,18 @@ START_TEST(test_firmware_files_per_machine) {
       ck_assert(linked[kTpmLogFile].address != 0);
     }
   }
+  // The linked view of the tables: LASA is the log's address, every checksum holds.
+  FirmwareFiles q35;
+  ck_assert(build_firmware_files(&tis2, AcpiMachine::kX86Q35, {}, &q35).is_ok());
+  std::vector<BuiltTable> seen;
+  LinkerLayout layout;
+  ck_assert(linked_tables(q35, layout, &seen).is_ok());
+  ck_assert_uint_eq(seen.size(), 3);
+  ck_assert_str_eq(seen[1].signature.c_str(), "TPM2");
+  for (const BuiltTable &t : seen) ck_assert_uint_eq(byte_sum(t.data), 0);
+  ck_assert_uint_ne(le(seen[1].data, offsetof(Tpm2Table, log_area_start_address), 8), 0);
+  ck_assert(seen[0].data == q35.tables[0].data);  // the SSDT has no pointers
+
   FirmwareFiles f;
   TpmAcpiDescription bad = tis2;
   bad.resources.clear();
