@@ -49,9 +49,10 @@ uint64_t le(const Bytes &b, size_t off, unsigned n) {
 }  // namespace
 
 // The Device (TPM) term inside QEMU 7.2's DSDTs: tests/data/acpi/q35/DSDT.tis.tpm2 and
-// DSDT.tis.tpm12 (620 and 594 bytes at offset 0x1f3f), and the q35 + tpm-crb DSDT QEMU 7.2 serves
-// over fw_cfg.  The digests were taken from those QEMU bytes; matching them means the QEMU glue
-// reproduces QEMU's DSDT exactly.
+// DSDT.tis.tpm12 (620 and 594 bytes at offset 0x1f3f), and the DSDTs a QEMU 7.2 build serves over
+// fw_cfg for q35/pc with tpm-tis (ppi=off, TPM 2.0 and 1.2) and tpm-crb (ppi on and off).  The
+// digests were taken from those QEMU bytes; matching them means the QEMU glue reproduces QEMU's
+// DSDTs exactly.
 START_TEST(test_device_aml_matches_qemu) {
   Bytes tis2 = fragment(tis_description(TpmVersion::k2_0, true));
   ck_assert_uint_eq(tis2.size(), 620);
@@ -77,6 +78,7 @@ END_TEST
 
 // Device (TPM0) { Name (_HID, "MSFT0101") Name (_STR, "TPM 2.0 Device") Name (_UID, Zero)
 //   Name (_CRS, ResourceTemplate () { Memory32Fixed (ReadWrite, 0x0C000000, 0x00005000, ) }) }
+// These are the bytes QEMU 7.2's Arm virt DSDT holds with -device tpm-tis-device.
 START_TEST(test_virt_device_bytes) {
   QTPM_ASSERT_BYTES(
       fragment(virt_tis_description()),
