@@ -188,50 +188,55 @@ void FwCfg::dma_transfer() {
   dma_address_ = 0;  // the next transfer needs a new address
   HostServices *h = host();
   uint8_t d[FwCfgLimits::kDmaDescriptorSize];
+  bool error;
   if (!h || !h->dma_read(descriptor, d, sizeof d)) {
     log_guest(LogCategory::kGuestError, "fw_cfg: DMA descriptor at 0x%llx is not in RAM",
               static_cast<unsigned long long>(descriptor));
-    uint8_t err[4] = {0, 0, 0, FwCfgDmaControl::kError};
-    if (h) h->dma_write(descriptor, err, sizeof err);  // may fail too: nothing else to do
-    return;
+    error = true;
+  } else {
+    DmaRequest r{static_cast<uint32_t>(get_be(d, 4)), static_cast<uint32_t>(get_be(d + 4, 4)),
+                 get_be(d + 8, 8)};
+    QTPM_TRACE("fw_cfg_dma", "control 0x%x length %u address 0x%llx", r.control, r.length,
+               static_cast<unsigned long long>(r.address));
+    error = !dma_run(r);
   }
-  uint32_t control = static_cast<uint32_t>(get_be(d, 4));
-  uint32_t length = static_cast<uint32_t>(get_be(d + 4, 4));
-  uint64_t address = get_be(d + 8, 8);
-  QTPM_TRACE("fw_cfg_dma", "control 0x%x length %u address 0x%llx", control, length,
-             static_cast<unsigned long long>(address));
+  // The control word goes back: 0, or the error bit.  Writing it may fail too (a descriptor
+  // outside RAM): there is nothing else to tell the guest then.
+  uint8_t result[4] = {0, 0, 0, static_cast<uint8_t>(error ? FwCfgDmaControl::kError : 0)};
+  if (h) h->dma_write(descriptor, result, sizeof result);
+}
 
-  if (control & FwCfgDmaControl::kSelect) select(static_cast<uint16_t>(control >> 16));
+bool FwCfg::dma_run(DmaRequest r) {
+  if (r.control & FwCfgDmaControl::kSelect) select(static_cast<uint16_t>(r.control >> 16));
   // One operation, in QEMU's priority: read, else write, else skip; none of them: nothing.
-  bool read = control & FwCfgDmaControl::kRead;
-  bool write = !read && (control & FwCfgDmaControl::kWrite);
-  bool skip = !read && !write && (control & FwCfgDmaControl::kSkip);
-  if (!read && !write && !skip) length = 0;
-
+  bool read = r.control & FwCfgDmaControl::kRead;
+  bool write = !read && (r.control & FwCfgDmaControl::kWrite);
+  bool skip = !read && !write && (r.control & FwCfgDmaControl::kSkip);
+  if (!read && !write && !skip) return true;
+  if (write && r.length > 0) {
+    log_guest(LogCategory::kGuestError, "fw_cfg: DMA write to read-only key 0x%x", cur_key_);
+    return false;  // every item is read-only
+  }
   const std::vector<uint8_t> *data = item(cur_key_);
-  bool error = false;
-  while (length > 0 && !error) {
+  while (r.length > 0) {
     uint32_t avail = data && cur_offset_ < data->size()
                          ? static_cast<uint32_t>(data->size() - cur_offset_) : 0;
-    uint32_t n = avail ? std::min(length, avail) : length;
-    if (write) {
-      error = true;  // every item is read-only
-      log_guest(LogCategory::kGuestError, "fw_cfg: DMA write to read-only key 0x%x", cur_key_);
-    } else if (read && avail) {
-      // n <= avail bytes from cur_offset_, within the item.
-      error = !h->dma_write(address, data->data() + cur_offset_, n);
-    } else if (read) {
-      error = !dma_zero_fill(address, n);  // past the end (or no item): zeros
-    }
-    if (error && !write)
+    uint32_t n = avail ? std::min(r.length, avail) : r.length;
+    bool ok = true;
+    if (read && avail)
+      ok = host()->dma_write(r.address, data->data() + cur_offset_, n);  // n <= avail
+    else if (read)
+      ok = dma_zero_fill(r.address, n);  // past the end (or no item): zeros
+    if (avail) cur_offset_ += n;  // the offset advances even on failure, as in QEMU
+    if (!ok) {
       log_guest(LogCategory::kGuestError, "fw_cfg: DMA to 0x%llx+%u is not in RAM",
-                static_cast<unsigned long long>(address), n);
-    if (avail) cur_offset_ += n;
-    address += n;
-    length -= n;
+                static_cast<unsigned long long>(r.address), n);
+      return false;
+    }
+    r.address += n;
+    r.length -= n;
   }
-  uint8_t result[4] = {0, 0, 0, static_cast<uint8_t>(error ? FwCfgDmaControl::kError : 0)};
-  h->dma_write(descriptor, result, sizeof result);
+  return true;
 }
 
 uint64_t FwCfg::from_guest_be(uint64_t value, unsigned size) {

@@ -126,7 +126,14 @@ class FwCfg : public Device, public Migratable {
   const std::vector<uint8_t> *item(uint16_t key) const;
   size_t max_entry() const { return FwCfgKey::kFileFirst + file_slots_; }
   void rebuild_directory();
+  struct DmaRequest {
+    uint32_t control;
+    uint32_t length;
+    uint64_t address;
+  };
   void dma_transfer();
+  // Runs a descriptor's operation; false when it must report the error bit.
+  bool dma_run(DmaRequest request);
   bool dma_zero_fill(uint64_t address, uint64_t length);
 
   bool dma_enabled_ = true;
