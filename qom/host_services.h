@@ -7,6 +7,7 @@
 // in before realize.  Unit tests supply a small fake.
 #pragma once
 
+#include <cstdio>
 #include <functional>
 #include <string_view>
 
@@ -38,6 +39,12 @@ class HostServices {
   // True while the machine waits for an incoming migration (-incoming): backends then defer the
   // TPM's start until the state has been loaded.
   virtual bool incoming_migration_pending() const { return false; }
+  // Tells the user, in one line, about a runtime failure that no Status can carry back to a
+  // caller (a backend that fails to start at machine reset).  The message already names the
+  // device and the option or peer.  Embedders route it to their error log; the default is stderr.
+  virtual void report_error(std::string_view message) {
+    std::fprintf(stderr, "qtpm: %.*s\n", static_cast<int>(message.size()), message.data());
+  }
 };
 
 }  // namespace qtpm
