@@ -488,18 +488,27 @@ void TisCore::finish_command(TpmRequest &request) {
   if (request.selftest_done) {
     for (auto &lo : loc_) lo.sts |= sts::kSelfTestDone;
   }
-  // QEMU ignores the backend's error and serves whatever is in its buffer; the guest gets a
-  // proper TPM failure response instead.
-  if (!request.status.is_ok() || request.response.size() < kTpmHeaderSize) {
-    QTPM_TRACE("tpm_tis_backend_error", "%s", request.status.is_ok()
-                                                  ? "response shorter than a header"
-                                                  : request.status.message().c_str());
+  // QEMU ignores the backend's error and serves whatever is in its buffer, up to the length the
+  // header claims (stale bytes included); the guest gets a proper TPM failure response instead
+  // when the backend failed or its response is not a well-formed one.
+  const char *problem = !request.status.is_ok() ? request.status.message().c_str()
+                        : request.response.size() < kTpmHeaderSize ? "response shorter than a header"
+                        : tpm_header_size(request.response.data()) < kTpmHeaderSize
+                            ? "response size field below the header size"
+                        : tpm_header_size(request.response.data()) > request.response.size()
+                            ? "response shorter than its size field"
+                            : nullptr;
+  if (problem) {
+    QTPM_TRACE("tpm_tis_backend_error", "locality %u: %s", l, problem);
     request.max_response = be_buffer_size_;
     TpmBackend::write_fatal_response(request);
   }
-  // The backend never answers more than max_response (= be_buffer_size_ <= kBufferMax) bytes;
-  // clamp anyway so that no peer can write past buffer_.
-  buffer_len_ = static_cast<uint32_t>(std::min<size_t>(request.response.size(), be_buffer_size_));
+  // Trailing bytes past the size field are not part of the response.  The backend never answers
+  // more than max_response (= be_buffer_size_ <= kBufferMax) bytes; clamp anyway so that no peer
+  // can write past buffer_.
+  size_t length = request.response.size();
+  if (length >= kTpmHeaderSize) length = std::min<size_t>(length, tpm_header_size(request.response.data()));
+  buffer_len_ = static_cast<uint32_t>(std::min<size_t>(length, be_buffer_size_));
   std::copy_n(request.response.begin(), buffer_len_, buffer_.begin());
   rw_offset_ = 0;
   loc_[l].state = TisState::kCompletion;
