@@ -308,6 +308,15 @@ int TisCore::highest_requester() const {
 // QEMU's prep_abort: a change of owner (or a commandReady abort when aborting == next) waits
 // until the command in flight has completed; the backend is asked to cancel it.
 void TisCore::begin_abort(uint8_t aborting, uint8_t next) {
+  // A seize waiting for the command is not undone by a later commandReady or release of the
+  // owner; only a seize by a higher locality replaces it.  (QEMU lets any later abort replace
+  // it, which leaves the seizer's SEIZE bit set forever and blocks every seize after that.)
+  bool seize_pending = abort_pending_ && valid_locality(next_) && (loc_[next_].access & access::kSeize);
+  bool is_seize = valid_locality(next) && (loc_[next].access & access::kSeize);
+  if (seize_pending && !is_seize) {
+    QTPM_TRACE("tpm_tis_abort_kept", "seize by %u still pending", next_);
+    return;
+  }
   aborting_ = aborting;
   next_ = next;
   if (in_flight_) {
@@ -631,6 +640,9 @@ std::string TisCore::check_invariants() const {
       return strprintf("locality %u: not the owner but in state %s", l, tis_state_name(lo.state));
     }
     if (lo.access & ~access::kStoredMask) return strprintf("locality %u: access bits", l);
+    if ((lo.access & access::kSeize) && !(abort_pending_ && next_ == l)) {
+      return strprintf("locality %u: seize bit without a pending seize", l);
+    }
     if (lo.sts & ~sts::kStoredMask) return strprintf("locality %u: sts bits", l);
     if (bank(l).stored(kRegIntStatus) & ~intr::kSupported) return "INT_STATUS bits";
   }

@@ -169,8 +169,11 @@ START_TEST(test_seize_during_execution_deferred) {
   ck_assert_uint_eq(f.access(0), 0xa1);
   ck_assert_uint_eq(f.access(2), 0x81);  // seize is never shown
   ck_assert(f.dev->core().state(0) == TisState::kExecution);
-  // A second seize by a lower locality changes nothing.
+  // A second seize by a lower locality, and the owner's commandReady or release, do not undo
+  // the pending seize (in QEMU they do, leaving locality 2's seize bit set for good).
   f.writeb(1, reg::kAccess, access::kSeize);
+  f.writeb(0, reg::kSts, sts::kCommandReady);
+  f.writeb(0, reg::kAccess, access::kActiveLocality);
   f.check_invariants();
   f.backend.release();
   ck_assert(f.host.run_until([&] { return f.dev->core().active_locality() == 2; }));
@@ -178,6 +181,27 @@ START_TEST(test_seize_during_execution_deferred) {
   ck_assert(f.dev->core().state(0) == TisState::kIdle);
   ck_assert(f.dev->core().state(2) == TisState::kIdle);
   ck_assert_uint_eq(f.readl(2, reg::kDataFifo), 0xffffffff);
+  // Seizing works again afterwards.
+  f.writeb(3, reg::kAccess, access::kSeize);
+  expect_access(f, {0x91, 0x81, 0x91, 0xa1, 0x81});
+}
+END_TEST
+
+// A higher seize replaces a pending lower one.
+START_TEST(test_higher_seize_replaces_pending) {
+  TisFixture f(variant(_i));
+  f.request_locality(0);
+  f.backend.hold();
+  f.send(0, tpm2_get_random());
+  ck_assert(f.backend.wait_executing());
+  f.writeb(1, reg::kAccess, access::kSeize);
+  f.writeb(3, reg::kAccess, access::kSeize);
+  f.writeb(2, reg::kAccess, access::kSeize);  // lower than the pending one: refused
+  ck_assert_int_eq(f.backend.cancels(), 2);
+  f.check_invariants();
+  f.backend.release();
+  ck_assert(f.host.run_until([&] { return f.dev->core().active_locality() == 3; }));
+  expect_access(f, {0x91, 0x81, 0x81, 0xa1, 0x81});
 }
 END_TEST
 
@@ -215,6 +239,7 @@ int main() {
   tcase_add_loop_test(tc, test_seize_with_pending, 0, 2);
   tcase_add_loop_test(tc, test_change_abandons_command, 0, 2);
   tcase_add_loop_test(tc, test_seize_during_execution_deferred, 0, 2);
+  tcase_add_loop_test(tc, test_higher_seize_replaces_pending, 0, 2);
   tcase_add_loop_test(tc, test_release_during_execution_deferred, 0, 2);
   suite_add_tcase(s, tc);
   return qtpm::testing::run_suite(s);
