@@ -93,6 +93,9 @@ class TpmBackend : public Object {
   // "query-tpm" options: the `type` discriminator and its data members, as strings.
   virtual std::string tpm_type() const = 0;  // "passthrough", "emulator", "libtpms"
   virtual std::vector<std::pair<std::string, std::string>> tpm_options() const = 0;
+  // True when the TPM's state cannot be saved for migration or snapshots (a host TPM; a swtpm
+  // without the state-blob commands); `reason` receives the one-line explanation.
+  virtual bool blocks_migration(std::string * /*reason*/) const { return false; }
 
   // Writes the fatal-error response QEMU uses (TPM 1.2 tag even for TPM 2, which guests accept).
   static void write_fatal_response(TpmRequest &request);

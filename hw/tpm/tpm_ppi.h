@@ -16,6 +16,7 @@
 
 #include "hw/core/memory.h"
 #include "qom/host_services.h"
+#include "qom/saved_state.h"
 
 namespace qtpm {
 
@@ -47,6 +48,12 @@ struct PpiLayout {
 
 class TpmPpi {
  public:
+  using Page = std::array<uint8_t, PpiLayout::kSize>;
+  // Saved-state section of the page (nested in the frontend's section): "tpm-ppi" version 1,
+  // one field "memory" of exactly PpiLayout::kSize bytes.
+  static constexpr const char *kStateSection = "tpm-ppi";
+  static constexpr uint32_t kStateVersion = 1;
+
   TpmPpi() { memory_.fill(0); }
 
   // The region to map at PpiLayout::kAddress ("tpm-ppi").
@@ -63,6 +70,21 @@ class TpmPpi {
   uint8_t *data() { return memory_.data(); }
   const uint8_t *data() const { return memory_.data(); }
   static constexpr uint32_t size() { return PpiLayout::kSize; }
+
+  // Saved state.  Loading is two steps so that a frontend validates all of its state before it
+  // changes anything: parse_state() checks `state` into `page`, restore() applies it.  Every byte
+  // value is valid (the page is guest-writable memory), so only the shape is checked.
+  StateWriter save_state() const {
+    StateWriter w(kStateSection, kStateVersion);
+    w.put_bytes("memory", memory_);
+    return w;
+  }
+  static Status parse_state(const StateReader &state, Page *page) {
+    Status st = state.expect(kStateSection, kStateVersion, kStateVersion);
+    if (!st) return st;
+    return state.get_bytes_exact("memory", page->data(), page->size());
+  }
+  void restore(const Page &page) { memory_ = page; }
 
  private:
   std::array<uint8_t, PpiLayout::kSize> memory_;
