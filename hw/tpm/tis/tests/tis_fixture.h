@@ -38,15 +38,21 @@ struct TisOptions {
   std::vector<std::pair<std::string, std::string>> properties;  // besides tpmdev
   bool realize = true;
   bool reset = true;
+  // A backend of the test's own (not owned; it must outlive the fixture), bound as "tpm0"
+  // instead of the fake.  The fixture sets its host; the test realizes it, then calls
+  // finish_setup() when `realize` was false.
+  TpmBackend *backend = nullptr;
 };
 
 class TisFixture {
  public:
-  explicit TisFixture(TisOptions o = {}) : backend(o.version, o.buffer_size), variant(o.variant) {
+  explicit TisFixture(TisOptions o = {})
+      : backend(o.version, o.buffer_size), variant(o.variant), reset_after_realize(o.reset) {
     register_builtin_types();
-    backend.set_id("tpm0");
-    backend.set_host(&host);
-    host.backends["tpm0"] = &backend;
+    TpmBackend *bound = o.backend ? o.backend : &backend;
+    bound->set_id("tpm0");
+    bound->set_host(&host);
+    host.backends["tpm0"] = bound;
     object = object_new(variant_type(o.variant));
     ck_assert_ptr_nonnull(object.get());
     dev = object_cast<TpmTisDevice>(object.get());
@@ -54,12 +60,16 @@ class TisFixture {
     dev->set_host(&host);
     ck_assert(dev->set_property("tpmdev", "tpm0").is_ok());
     for (auto &[k, v] : o.properties) ck_assert(dev->set_property(k, v).is_ok());
-    if (!o.realize) return;
+    if (o.realize) finish_setup();
+  }
+
+  // Realizes the device as a machine would: map it, wire its interrupt, reset.
+  void finish_setup() {
     Status st = dev->realize();
     ck_assert_msg(st.is_ok(), "realize: %s", st.message().c_str());
     if (auto *sys = object_cast<TpmTisSysbus>(dev)) sys->set_mapped_address(0x0c000000);
     dev->irq(0).connect([this](bool level) { irq_history.push_back(level); });
-    if (o.reset) dev->reset();
+    if (reset_after_realize) dev->reset();
   }
 
   const MemoryRegion &mmio() const { return dev->regions().at(0); }
@@ -126,12 +136,12 @@ class TisFixture {
   }
 
   // Runs completions until STS shows dataAvail|stsValid.
-  void wait_response(uint8_t l) {
+  void wait_response(uint8_t l, int timeout_ms = 5000) {
     bool ok = host.run_until([&] {
       uint32_t s = static_cast<uint32_t>(peek(l, tis::reg::kSts, 4));
       return (s & (tis::sts::kValid | tis::sts::kDataAvail)) ==
              (tis::sts::kValid | tis::sts::kDataAvail);
-    });
+    }, timeout_ms);
     ck_assert_msg(ok, "no response");
   }
 
@@ -161,15 +171,17 @@ class TisFixture {
     return rsp;
   }
 
-  std::vector<uint8_t> transmit(uint8_t l, const std::vector<uint8_t> &cmd) {
+  std::vector<uint8_t> transmit(uint8_t l, const std::vector<uint8_t> &cmd,
+                                int timeout_ms = 5000) {
     send(l, cmd);
-    wait_response(l);
+    wait_response(l, timeout_ms);
     return receive(l);
   }
 
   RecordingHost host;
   FakeTpmBackend backend;
   TisVariant variant;
+  bool reset_after_realize;
   std::unique_ptr<Object> object;  // destroyed before the backend
   TpmTisDevice *dev = nullptr;
   std::vector<bool> irq_history;
