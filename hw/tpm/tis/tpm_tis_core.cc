@@ -464,6 +464,18 @@ void TisCore::response_retry(uint8_t l) {
 
 void TisCore::send(uint8_t l) {
   loc_[l].state = TisState::kExecution;
+  exec_locality_ = l;
+  // A command cut short by the buffer, or shorter than a header, would leave the TPM waiting
+  // for bytes that never come (swtpm reads as many as the size field says): the backend's
+  // channel would time out and break.  QEMU sends it anyway.  It is answered here instead.
+  if (rw_offset_ < kTpmHeaderSize || tpm_header_size(buffer_.data()) != rw_offset_) {
+    refuse(l, "malformed command: its size field does not match the bytes received");
+    TpmRequest failed;
+    failed.locality = l;
+    failed.status = Status::error("command size field does not match the bytes received");
+    finish_command(failed);
+    return;
+  }
   auto request = std::make_unique<TpmRequest>();
   request->locality = l;
   // rw_offset_ <= be_buffer_size_ <= kBufferMax: fifo_write_byte never stores past it.
@@ -471,7 +483,6 @@ void TisCore::send(uint8_t l) {
   request->max_response = be_buffer_size_;
   QTPM_TRACE("tpm_tis_send", "locality %u: %u bytes", l, rw_offset_);
   in_flight_ = true;
-  exec_locality_ = l;
   std::unique_ptr<TpmRequest> refused = backend_->deliver(std::move(request));
   if (refused) {
     // The backend still has a request of its own: answer this one as a failing TPM would.

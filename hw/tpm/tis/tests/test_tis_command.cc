@@ -173,7 +173,8 @@ START_TEST(test_command_ready_abort_immediate) {
 END_TEST
 
 // A command longer than the buffer: Expect stays set while the buffer fills, the next byte
-// clears it and is dropped, and tpmGo sends what fit (the TPM then rejects it).
+// clears it and is dropped.  tpmGo then gets a TPM failure response from the device itself: the
+// truncated command never reaches the TPM, which would wait for the missing bytes.
 START_TEST(test_command_longer_than_buffer) {
   TisFixture f(variant(_i, TpmVersion::k2_0, 64));
   ck_assert_uint_eq(f.dev->core().buffer_size(), 64);
@@ -194,10 +195,26 @@ START_TEST(test_command_longer_than_buffer) {
   ck_assert_uint_eq(f.sts(0) & 0xff, sts::kValid);
   for (int i = 65; i < 100; i++) f.writeb(0, reg::kDataFifo, cmd[i]);
   ck_assert_uint_eq(f.sts(0) & 0xff, sts::kValid);
+  f.write(0, reg::kSts, sts::kGo, 1, &out);
+  ck_assert(out == AccessOutcome::kIgnored);  // reported as a guest error
+  ck_assert(f.receive(0) == kFatal);
+  ck_assert(f.backend.commands().empty());
+  // The TPM is fine afterwards.
+  ck_assert_uint_eq(f.transmit(0, tpm2_get_random()).size(), 10);
+  f.check_invariants();
+}
+END_TEST
+
+// A "command" that ends before a header does (its size field says 6) is not sent either.
+START_TEST(test_command_shorter_than_header) {
+  TisFixture f(variant(_i));
+  f.request_locality(0);
+  f.writeb(0, reg::kSts, sts::kCommandReady);
+  for (uint8_t b : {0x80, 0x01, 0x00, 0x00, 0x00, 0x06}) f.writeb(0, reg::kDataFifo, b);
+  ck_assert(!(f.sts(0) & sts::kExpect));  // complete as far as its size field goes
   f.writeb(0, reg::kSts, sts::kGo);
-  f.wait_response(0);
-  ck_assert(f.backend.commands().at(0) == std::vector<uint8_t>(cmd.begin(), cmd.begin() + 64));
-  ck_assert_uint_eq(f.receive(0).size(), 10);
+  ck_assert(f.receive(0) == kFatal);
+  ck_assert(f.backend.commands().empty());
   f.check_invariants();
 }
 END_TEST
@@ -357,6 +374,7 @@ int main() {
   tcase_add_loop_test(tc, test_command_ready_abort_deferred, 0, 2);
   tcase_add_loop_test(tc, test_command_ready_abort_immediate, 0, 2);
   tcase_add_loop_test(tc, test_command_longer_than_buffer, 0, 2);
+  tcase_add_loop_test(tc, test_command_shorter_than_header, 0, 2);
   tcase_add_loop_test(tc, test_buffer_size_capped, 0, 2);
   tcase_add_loop_test(tc, test_bytes_past_end_and_early_go, 0, 2);
   tcase_add_loop_test(tc, test_sts_writes_without_effect, 0, 2);
