@@ -32,6 +32,19 @@ unsigned aligned_piece(uint64_t addr, unsigned remaining) {
 
 uint32_t saturating_sub(uint32_t a, uint32_t b) { return a > b ? a - b : 0; }
 
+// Why a completed request cannot be served as it is, or nullptr.
+const char *response_problem(const TpmRequest &request) {
+  if (!request.status.is_ok()) return request.status.message().c_str();
+  if (request.response.size() < kTpmHeaderSize) return "response shorter than a header";
+  uint32_t claimed = tpm_header_size(request.response.data());
+  if (claimed < kTpmHeaderSize) return "response size field below the header size";
+  if (claimed > request.response.size()) return "response shorter than its size field";
+  return nullptr;
+}
+
+// A locality for trace output: -1 for "none".
+int shown(uint8_t l) { return l == kNoLocality ? -1 : l; }
+
 }  // namespace
 
 const char *tis_state_name(TisState state) {
@@ -214,8 +227,8 @@ void TisCore::mmio_write(uint64_t offset, uint64_t value, unsigned size, AccessO
 
 void TisCore::refuse(uint8_t l, const char *what) {
   hook_outcome_ = AccessOutcome::kIgnored;
-  QTPM_TRACE("tpm_tis_refused", "locality %u: %s (active %d, state %s)", l, what,
-             active_ == kNoLocality ? -1 : active_, tis_state_name(loc_[l].state));
+  QTPM_TRACE("tpm_tis_refused", "locality %u: %s (active %d, state %s)", l, what, shown(active_),
+             tis_state_name(loc_[l].state));
 }
 
 // Keeps the bits that survive every transition (selfTestDone, tpmFamily) and sets `flags`.
@@ -233,7 +246,7 @@ void TisCore::trace_debug(uint8_t l) const {
   QTPM_TRACE("tpm_tis_debug",
              "locality %u: active %d state %s access 0x%02x sts 0x%08x inte 0x%08x ints 0x%08x "
              "rw_offset %u buffer_len %u in_flight %d abort_pending %d",
-             l, active_ == kNoLocality ? -1 : active_, tis_state_name(loc_[l].state),
+             l, shown(active_), tis_state_name(loc_[l].state),
              loc_[l].access, loc_[l].sts, bank(l).stored(kRegIntEnable),
              bank(l).stored(kRegIntStatus), rw_offset_, buffer_len_, in_flight_, abort_pending_);
 }
@@ -293,7 +306,7 @@ bool TisCore::seize(uint8_t l) {
   }
   for (uint8_t o = 0; o < l; o++) loc_[o].access &= ~access::kSeize;
   loc_[l].access |= access::kSeize;
-  QTPM_TRACE("tpm_tis_seize", "locality %u seizes from %d", l, active_ == kNoLocality ? -1 : active_);
+  QTPM_TRACE("tpm_tis_seize", "locality %u seizes from %d", l, shown(active_));
   begin_abort(active_, l);
   return true;
 }
@@ -311,7 +324,8 @@ void TisCore::begin_abort(uint8_t aborting, uint8_t next) {
   // A seize waiting for the command is not undone by a later commandReady or release of the
   // owner; only a seize by a higher locality replaces it.  (QEMU lets any later abort replace
   // it, which leaves the seizer's SEIZE bit set forever and blocks every seize after that.)
-  bool seize_pending = abort_pending_ && valid_locality(next_) && (loc_[next_].access & access::kSeize);
+  bool seize_pending =
+      abort_pending_ && valid_locality(next_) && (loc_[next_].access & access::kSeize);
   bool is_seize = valid_locality(next) && (loc_[next].access & access::kSeize);
   if (seize_pending && !is_seize) {
     QTPM_TRACE("tpm_tis_abort_kept", "seize by %u still pending", next_);
@@ -321,8 +335,7 @@ void TisCore::begin_abort(uint8_t aborting, uint8_t next) {
   next_ = next;
   if (in_flight_) {
     abort_pending_ = true;
-    QTPM_TRACE("tpm_tis_abort_deferred", "aborting %d next %d", aborting == kNoLocality ? -1 : aborting,
-               next == kNoLocality ? -1 : next);
+    QTPM_TRACE("tpm_tis_abort_deferred", "aborting %d next %d", shown(aborting), shown(next));
     backend_->cancel();
     return;
   }
@@ -338,8 +351,7 @@ void TisCore::run_abort() {
     int requester = highest_requester();
     if (requester >= 0) next = static_cast<uint8_t>(requester);
   }
-  QTPM_TRACE("tpm_tis_abort", "aborting %d next %d", aborting == kNoLocality ? -1 : aborting,
-             next == kNoLocality ? -1 : next);
+  QTPM_TRACE("tpm_tis_abort", "aborting %d next %d", shown(aborting), shown(next));
   rw_offset_ = 0;
   buffer_len_ = 0;
   if (aborting == next && valid_locality(aborting)) {
@@ -367,8 +379,7 @@ void TisCore::change_active_locality(uint8_t next) {
     loc_[next].access &= ~(access::kRequestUse | access::kSeize);
   }
   if (change) {
-    QTPM_TRACE("tpm_tis_new_active_locality", "%d -> %d", old == kNoLocality ? -1 : old,
-               next == kNoLocality ? -1 : next);
+    QTPM_TRACE("tpm_tis_new_active_locality", "%d -> %d", shown(old), shown(next));
     if (valid_locality(next)) raise(next, intr::kLocalityChange);
   }
 }
@@ -511,13 +522,7 @@ void TisCore::finish_command(TpmRequest &request) {
   // QEMU ignores the backend's error and serves whatever is in its buffer, up to the length the
   // header claims (stale bytes included); the guest gets a proper TPM failure response instead
   // when the backend failed or its response is not a well-formed one.
-  const char *problem = !request.status.is_ok() ? request.status.message().c_str()
-                        : request.response.size() < kTpmHeaderSize ? "response shorter than a header"
-                        : tpm_header_size(request.response.data()) < kTpmHeaderSize
-                            ? "response size field below the header size"
-                        : tpm_header_size(request.response.data()) > request.response.size()
-                            ? "response shorter than its size field"
-                            : nullptr;
+  const char *problem = response_problem(request);
   if (problem) {
     QTPM_TRACE("tpm_tis_backend_error", "locality %u: %s", l, problem);
     request.max_response = be_buffer_size_;
@@ -527,7 +532,9 @@ void TisCore::finish_command(TpmRequest &request) {
   // more than max_response (= be_buffer_size_ <= kBufferMax) bytes; clamp anyway so that no peer
   // can write past buffer_.
   size_t length = request.response.size();
-  if (length >= kTpmHeaderSize) length = std::min<size_t>(length, tpm_header_size(request.response.data()));
+  if (length >= kTpmHeaderSize) {
+    length = std::min<size_t>(length, tpm_header_size(request.response.data()));
+  }
   buffer_len_ = static_cast<uint32_t>(std::min<size_t>(length, be_buffer_size_));
   std::copy_n(request.response.begin(), buffer_len_, buffer_.begin());
   rw_offset_ = 0;

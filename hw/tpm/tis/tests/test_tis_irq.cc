@@ -150,7 +150,9 @@ START_TEST(test_int_vector) {
   TisOptions o = variant(_i);
   o.properties = {{"irq", _i ? "9" : "7"}};
   TisFixture f(o);
-  for (uint8_t l = 0; l < kLocalities; l++) ck_assert_uint_eq(f.readl(l, reg::kIntVector), _i ? 9 : 7);
+  for (uint8_t l = 0; l < kLocalities; l++) {
+    ck_assert_uint_eq(f.readl(l, reg::kIntVector), _i ? 9 : 7);
+  }
   AccessOutcome out;
   f.request_locality(0);
   f.write(0, reg::kIntVector, 3, 1, &out);
