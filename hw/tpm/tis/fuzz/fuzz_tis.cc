@@ -10,7 +10,7 @@
 //
 // Build: CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true \
 //          -Db_sanitize=address,undefined -Db_lundef=false
-// Run:   build-fuzz/fuzz-tis -max_total_time=60 hw/tpm/tis/fuzz/corpus
+// Run:   scripts/run-fuzzers build-fuzz 60   (a scratch copy of hw/tpm/tis/fuzz/corpus)
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
