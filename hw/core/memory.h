@@ -73,14 +73,11 @@ class MemoryRegion {
   std::optional<uint64_t> fixed_address() const { return fixed_address_; }
   void set_fixed_address(uint64_t addr) { fixed_address_ = addr; }
 
-  // A region in the x86 I/O port space (fw_cfg at 0x510): the machine routes in/out
-  // instructions (qtest inb/outw/...) to it instead of memory accesses.  `port` is its fixed
-  // address in that space.
-  void set_io_port(uint16_t port) {
-    io_space_ = true;
-    fixed_address_ = port;
-  }
-  bool is_io() const { return io_space_; }
+  // The address space the region goes into: guest memory (the default) or x86 port I/O (fw_cfg's
+  // ports 0x510/0x511).  A port I/O region needs a fixed address.
+  enum class Space : uint8_t { kMemory, kIo };
+  Space space() const { return space_; }
+  void set_space(Space space) { space_ = space; }
 
   // Dispatch an access of 1..8 bytes at `offset` (offset + size <= size()).  Accesses wider than
   // max_access are split into max_access pieces, lowest address first, and reassembled little
@@ -99,7 +96,7 @@ class MemoryRegion {
   uint8_t *host_ = nullptr;
   unsigned max_access_ = 4;
   std::optional<uint64_t> fixed_address_;
-  bool io_space_ = false;
+  Space space_ = Space::kMemory;
 };
 
 }  // namespace qtpm

@@ -20,11 +20,13 @@ FwCfgIo::FwCfgIo() {
 
 void FwCfgIo::declare_regions() {
   MemoryRegion ports = MemoryRegion::mmio("fwcfg", kPortsSize, &ports_, 4);
-  ports.set_io_port(static_cast<uint16_t>(iobase_));
+  ports.set_space(MemoryRegion::Space::kIo);
+  ports.set_fixed_address(iobase_);
   add_region(ports);
   if (dma_enabled()) {
     MemoryRegion dma = MemoryRegion::mmio("fwcfg.dma", kDmaSize, dma_register(), 8);
-    dma.set_io_port(static_cast<uint16_t>(dma_iobase_));
+    dma.set_space(MemoryRegion::Space::kIo);
+    dma.set_fixed_address(dma_iobase_);
     add_region(dma);
   }
 }

@@ -139,9 +139,9 @@ START_TEST(test_io_regions) {
   realize(dev.get());
   ck_assert_uint_eq(dev->regions().size(), 2);
   const MemoryRegion &ports = dev->regions()[0];
-  ck_assert(ports.is_io() && *ports.fixed_address() == 0x510 && ports.size() == 2);
+  ck_assert(ports.space() == MemoryRegion::Space::kIo && *ports.fixed_address() == 0x510 && ports.size() == 2);
   const MemoryRegion &dmar = dev->regions()[1];
-  ck_assert(dmar.is_io() && *dmar.fixed_address() == 0x514 && dmar.size() == 8);
+  ck_assert(dmar.space() == MemoryRegion::Space::kIo && *dmar.fixed_address() == 0x514 && dmar.size() == 8);
 
   auto nodma = make_io(&host, {{"dma_enabled", "off"}});
   realize(nodma.get());
@@ -391,7 +391,9 @@ START_TEST(test_mem_mapping) {
   ck_assert_uint_eq(*data.fixed_address(), 0x09020000);
   ck_assert_uint_eq(*ctl.fixed_address(), 0x09020008);
   ck_assert_uint_eq(*dmar.fixed_address(), 0x09020010);
-  ck_assert(!data.is_io() && !ctl.is_io() && !dmar.is_io());
+  ck_assert(data.space() == MemoryRegion::Space::kMemory &&
+            ctl.space() == MemoryRegion::Space::kMemory &&
+            dmar.space() == MemoryRegion::Space::kMemory);
 
   // The selector is big endian: firmware on a little-endian CPU writes cpu_to_be16(key).
   ctl.write(0, __builtin_bswap16(FwCfgKey::kSignature), 2);
