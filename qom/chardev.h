@@ -30,6 +30,9 @@ class Chardev : public Object {
 
   // The connected stream socket, or -1.  The chardev keeps ownership.
   int fd() const { return fd_; }
+  // Server chardevs: the listening socket (for a main loop to watch before accept_pending()),
+  // or -1.  The chardev keeps ownership.
+  int listen_fd() const { return listen_fd_; }
   // Server with wait=off: accepts one pending client without blocking; true if connected now.
   bool accept_pending();
   // Closes the connection (the peer sees EOF).  Server chardevs keep listening.

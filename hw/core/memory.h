@@ -73,6 +73,12 @@ class MemoryRegion {
   std::optional<uint64_t> fixed_address() const { return fixed_address_; }
   void set_fixed_address(uint64_t addr) { fixed_address_ = addr; }
 
+  // The address space the region goes into: guest memory (the default) or x86 port I/O (fw_cfg's
+  // ports 0x510/0x511).  A port I/O region needs a fixed address.
+  enum class Space : uint8_t { kMemory, kIo };
+  Space space() const { return space_; }
+  void set_space(Space space) { space_ = space; }
+
   // Dispatch an access of 1..8 bytes at `offset` (offset + size <= size()).  Accesses wider than
   // max_access are split into max_access pieces, lowest address first, and reassembled little
   // endian, as QEMU's memory core does.  RAM regions read and write the host buffer.
@@ -90,6 +96,7 @@ class MemoryRegion {
   uint8_t *host_ = nullptr;
   unsigned max_access_ = 4;
   std::optional<uint64_t> fixed_address_;
+  Space space_ = Space::kMemory;
 };
 
 }  // namespace qtpm
