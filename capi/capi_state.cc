@@ -1,10 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 //
-// The C API for saved state and ACPI (include/qtpm/qtpm.h).  Saved state goes through the
-// Migratable interface (qom/saved_state.h) of whatever object the handle holds.  ACPI answers
-// "not supported" until the ACPI builder (acpi/) lands; the entry points are stable already so
-// the QEMU glue is written against them.
-#include <cstring>
+// The C API for saved state (include/qtpm/qtpm.h): through the Migratable interface
+// (qom/saved_state.h) of whatever object the handle holds.
 
 #include "capi/capi_host.h"
 #include "qom/saved_state.h"
@@ -49,12 +46,6 @@ int load(qtpm::Object *obj, const uint8_t *data, size_t len, char **errmsg) {
   return succeed(errmsg);
 }
 
-int no_acpi(const QtpmDevice *dev, char **errmsg) {
-  return fail(errmsg, QTPM_NOT_SUPPORTED,
-              qtpm::strprintf("%s: this build of qtpm has no ACPI builder",
-                              dev ? dev->object->type_name().c_str() : "device"));
-}
-
 }  // namespace
 
 extern "C" {
@@ -73,24 +64,6 @@ int qtpm_backend_save_state(QtpmBackend *be, uint8_t **data, size_t *len, char *
 
 int qtpm_backend_load_state(QtpmBackend *be, const uint8_t *data, size_t len, char **errmsg) {
   return load(be ? be->object.get() : nullptr, data, len, errmsg);
-}
-
-int qtpm_device_acpi_aml(const QtpmDevice *dev, uint8_t **aml, size_t *len, char **errmsg) {
-  if (aml) *aml = nullptr;
-  if (len) *len = 0;
-  return no_acpi(dev, errmsg);
-}
-
-int qtpm_device_acpi_table(const QtpmDevice *dev, QtpmAcpiTable *table, char **errmsg) {
-  if (table) std::memset(table, 0, sizeof *table);
-  return no_acpi(dev, errmsg);
-}
-
-void qtpm_acpi_table_free(QtpmAcpiTable *table) {
-  if (!table) return;
-  qtpm_free(table->data);
-  table->data = nullptr;
-  table->len = 0;
 }
 
 }  // extern "C"

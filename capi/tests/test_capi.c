@@ -6,6 +6,7 @@
  * reset, saved state, query-tpm, etc/tpm/config), teardown orders, and every frontend and
  * backend type the build registers.
  */
+#define _GNU_SOURCE /* memmem */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -470,15 +471,18 @@ START_TEST(test_saved_state) {
   expect_error(err, "tpm-echo");
   qtpm_free(blob);
 
-  /* ACPI is in the API but answers "not supported" until the builder is in this build. */
+  /* A frontend the ACPI builder cannot describe gets "not supported", not a guess. */
   uint8_t *aml = (uint8_t *)"x";
   ck_assert_int_eq(qtpm_device_acpi_aml(dev, &aml, &len, &err), QTPM_NOT_SUPPORTED);
   ck_assert_ptr_null(aml);
-  qtpm_free(err);
+  expect_error(err, "no ACPI description");
   QtpmAcpiTable table;
-  ck_assert_int_eq(qtpm_device_acpi_table(dev, &table, &err), QTPM_NOT_SUPPORTED);
+  ck_assert_int_eq(qtpm_device_acpi_table(dev, NULL, NULL, &table, &err), QTPM_NOT_SUPPORTED);
   qtpm_free(err);
+  ck_assert_ptr_null(table.data);
   qtpm_acpi_table_free(&table);
+  ck_assert_int_eq(qtpm_device_set_mapped_address(dev, 0, 0x0c000000, &err), QTPM_NOT_SUPPORTED);
+  qtpm_free(err);
   qtpm_device_free(dev);
   qtpm_backend_free(be);
 }
@@ -640,6 +644,70 @@ START_TEST(test_real_crb_over_libtpms) {
   ck_assert_int_eq(qtpm_device_save_state(dev, &blob, &len, &err), QTPM_OK);
   ck_assert_int_eq(qtpm_device_load_state(dev, blob, len, &err), QTPM_OK);
   qtpm_free(blob);
+
+  /* ACPI: Device (TPM) { ... } (ExtOpPrefix DeviceOp, PkgLength, NameSeg "TPM_") and the
+   * TPM2 table with the CRB start method and QEMU's log area. */
+  uint8_t *aml = NULL;
+  ck_assert_int_eq(qtpm_device_acpi_aml(dev, &aml, &len, &err), QTPM_OK);
+  ck_assert_uint_gt(len, 100);
+  ck_assert_uint_eq(aml[0], 0x5b);
+  ck_assert_uint_eq(aml[1], 0x82);
+  ck_assert_ptr_nonnull(memmem(aml, len, "TPM_", 4));
+  ck_assert_ptr_nonnull(memmem(aml, len, "MSFT0101", 8));
+  ck_assert_ptr_nonnull(memmem(aml, len, "_DSM", 4)); /* PPI is on by default */
+  qtpm_free(aml);
+  QtpmAcpiTable table;
+  ck_assert_int_eq(qtpm_device_acpi_table(dev, NULL, NULL, &table, &err), QTPM_OK);
+  ck_assert_str_eq(table.signature, "TPM2");
+  ck_assert_uint_eq(table.len, 76);
+  ck_assert_mem_eq(table.data, "TPM2", 4);
+  ck_assert_uint_eq(table.data[9], 0);                       /* checksum left to the loader */
+  ck_assert_mem_eq(table.data + 10, "BOCHS BXPC    ", 14);   /* QEMU's ids by default */
+  ck_assert_uint_eq(table.data[48], 7);                      /* start method: CRB */
+  ck_assert_uint_eq(table.log_size, 0x10000);
+  ck_assert_uint_eq(table.log_pointer_offset, 68);
+  ck_assert_uint_eq(table.log_pointer_size, 8);
+  qtpm_acpi_table_free(&table);
+  ck_assert_ptr_null(table.data);
+  ck_assert_int_eq(qtpm_device_acpi_table(dev, "TOOLONGID", NULL, &table, &err), QTPM_ERROR);
+  expect_error(err, "OEM ids");
+  qtpm_device_free(dev);
+  qtpm_backend_free(be);
+}
+END_TEST
+
+START_TEST(test_real_tis_sysbus_needs_address) {
+  /* tpm-tis-device is placed by the machine: no ACPI until the embedder says where. */
+  char **frontends = qtpm_type_list(QTPM_TYPE_FRONTEND);
+  char **backends = qtpm_type_list(QTPM_TYPE_BACKEND);
+  int have = strv_contains(frontends, "tpm-tis-device") && strv_contains(backends, "libtpms");
+  qtpm_strv_free(frontends);
+  qtpm_strv_free(backends);
+  if (!have) return;
+
+  char *err = NULL;
+  QtpmBackend *be = qtpm_backend_new(host, "libtpms", "id=lt0", &err);
+  ck_assert_ptr_nonnull(be);
+  QtpmDevice *dev = qtpm_device_new(host, "tpm-tis-device", &err);
+  ck_assert_int_eq(qtpm_device_set_backend(dev, be, &err), QTPM_OK);
+  ck_assert_msg(qtpm_device_realize(dev, &err) == QTPM_OK, "realize: %s", err ? err : "?");
+  QtpmRegionInfo r;
+  ck_assert_int_eq(qtpm_device_region_info(dev, 0, &r), QTPM_OK);
+  ck_assert(!r.has_fixed_address);
+  ck_assert_uint_eq(qtpm_device_irq_count(dev), 1);
+  uint8_t *aml = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(qtpm_device_acpi_aml(dev, &aml, &len, &err), QTPM_ERROR);
+  qtpm_free(err);
+  ck_assert_int_eq(qtpm_device_set_mapped_address(dev, 1, 0x0c000000, &err), QTPM_ERROR);
+  qtpm_free(err);
+  ck_assert_int_eq(qtpm_device_set_mapped_address(dev, 0, 0x0c000000, &err), QTPM_OK);
+  ck_assert_int_eq(qtpm_device_acpi_aml(dev, &aml, &len, &err), QTPM_OK);
+  ck_assert_ptr_nonnull(memmem(aml, len, "TPM0", 4));
+  /* Memory32Fixed (0x86), read-write, base 0x0c000000, length 0x5000, little endian. */
+  const uint8_t range[] = {0x86, 0x09, 0x00, 0x01, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x50, 0x00, 0x00};
+  ck_assert_ptr_nonnull(memmem(aml, len, range, sizeof range));
+  qtpm_free(aml);
   qtpm_device_free(dev);
   qtpm_backend_free(be);
 }
@@ -665,6 +733,7 @@ int main(void) {
   tcase_add_test(tc, test_free_with_command_in_flight);
   tcase_add_test(tc, test_registered_types);
   tcase_add_test(tc, test_real_crb_over_libtpms);
+  tcase_add_test(tc, test_real_tis_sysbus_needs_address);
   suite_add_tcase(s, tc);
   SRunner *runner = srunner_create(s);
   srunner_run_all(runner, CK_NORMAL);

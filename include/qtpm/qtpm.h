@@ -308,10 +308,17 @@ int qtpm_device_tpm_config(const QtpmDevice *dev, uint8_t **data, size_t *len, c
 
 /* ---- ACPI ---- */
 
+/* Tells a device whose region the machine placed (no fixed address: tpm-tis-device on a
+ * platform bus) where region `index` now is, so its ACPI description and device-tree node name
+ * it.  QTPM_NOT_SUPPORTED for devices that do not need to know. */
+int qtpm_device_set_mapped_address(QtpmDevice *dev, size_t index, uint64_t address,
+                                   char **errmsg);
+
 /* The device's AML, to append inside the scope the embedder's DSDT builder has for it (x86 TIS:
- * the ISA bridge; CRB and Arm virt: \_SB): a complete Device() term.  Free with qtpm_free.
- * QTPM_NOT_SUPPORTED when the device has no ACPI description or this build has no ACPI
- * builder. */
+ * the ISA bridge; CRB and Arm virt: \_SB): a complete Device() term, as QEMU 7.2 builds it.
+ * Free with qtpm_free.  QTPM_NOT_SUPPORTED when the device has no ACPI description (not a TPM
+ * frontend this build can describe); QTPM_ERROR when the description is not valid yet (a
+ * sysbus device that was not told its address). */
 int qtpm_device_acpi_aml(const QtpmDevice *dev, uint8_t **aml, size_t *len, char **errmsg);
 
 typedef struct QtpmAcpiTable {
@@ -319,17 +326,20 @@ typedef struct QtpmAcpiTable {
   uint8_t *data;          /* the whole table, header included, checksum 0: the embedder's table
                              loader fills the checksum (QEMU: bios_linker_loader_add_checksum) */
   size_t len;
-  /* The event-log area, if the table points at one: the embedder allocates `log_size` bytes
+  /* The event-log area the table points at: the embedder allocates `log_size` zero bytes
    * (QEMU: the fw_cfg file "etc/tpm/log") and has firmware patch `log_pointer_size` bytes at
    * `log_pointer_offset` with its address (bios_linker_loader_add_pointer). */
   uint32_t log_size;
   uint32_t log_pointer_offset;
-  uint8_t log_pointer_size; /* 0: no log pointer */
+  uint8_t log_pointer_size;
 } QtpmAcpiTable;
 
-/* The device's TPM table (TPM2 for TPM 2.0, TCPA for 1.2).  Free with qtpm_acpi_table_free.
- * QTPM_NOT_SUPPORTED as for qtpm_device_acpi_aml. */
-int qtpm_device_acpi_table(const QtpmDevice *dev, QtpmAcpiTable *table, char **errmsg);
+/* The device's TPM table: TPM2 for a TPM 2.0, TCPA for a TPM 1.2 (QEMU builds TCPA on x86
+ * only; an Arm embedder skips it).  oem_id (6 characters) and oem_table_id (8) are the
+ * machine's (QEMU: "BOCHS ", "BXPC    "); NULL takes those.  Free with qtpm_acpi_table_free.
+ * QTPM_NOT_SUPPORTED when the device has no ACPI description or its TPM version is unknown. */
+int qtpm_device_acpi_table(const QtpmDevice *dev, const char *oem_id, const char *oem_table_id,
+                           QtpmAcpiTable *table, char **errmsg);
 void qtpm_acpi_table_free(QtpmAcpiTable *table);
 
 /* ---- Saved state (snapshots, migration) ---- */
