@@ -70,8 +70,7 @@ struct QtpmHost final : public qtpm::HostServices {
   qtpm::CompletionLoop &completion_loop() override { return loop; }
   void clear_guest_ram() override;
   bool incoming_migration_pending() const override;
-  // Becomes an override of HostServices::report_error when the shared interface has it.
-  void report_error(std::string_view message);
+  void report_error(std::string_view message) override;
 
   QtpmHostOps ops{};
   void *opaque = nullptr;
