@@ -130,6 +130,22 @@ void expect_element(const CrqElement &e, uint8_t valid, uint8_t msg, uint16_t le
   ck_assert_uint_eq(e.reserved, 0);
 }
 
+// Every vTPM message but TPM_COMMAND, as the driver's probe and suspend send them.
+void every_message(Guest &g, uint32_t version) {
+  // Linux: INIT_CRQ_CMD, and on INIT_CRQ_RES, INIT_CRQ_COMP_CMD.
+  ck_assert_int_eq(g.hcall(kHSendCrq, {g.unit, 0xC001000000000000ull, 0}), kHSuccess);
+  expect_element(g.wait(), kCrqValidInit, kCrqInit, 0, 0);
+  ck_assert_int_eq(g.hcall(kHSendCrq, {g.unit, 0xC002000000000000ull, 0}), kHSuccess);
+  expect_element(g.wait(), kCrqValidInit, kCrqInitComplete, 0, 0);
+  ck_assert_int_eq(g.send(kCrqValidCommand, kVtpmGetVersion), kHSuccess);
+  expect_element(g.wait(), kCrqValidCommand, kVtpmGetVersion | kVtpmResponse, 0, version);
+  // swtpm's (and the fake's) buffer is 4096 bytes: the RTCE buffer is the whole page.
+  ck_assert_int_eq(g.send(kCrqValidCommand, kVtpmGetRtceBufferSize), kHSuccess);
+  expect_element(g.wait(), kCrqValidCommand, kVtpmGetRtceBufferSize | kVtpmResponse, kVtpmBufferMax, 0);
+  ck_assert_int_eq(g.send(kCrqValidCommand, kVtpmPrepareToSuspend), kHSuccess);
+  expect_element(g.wait(), kCrqValidCommand, kVtpmPrepareToSuspend | kVtpmResponse, 0, 0);
+}
+
 uint32_t qom_reg(QTestState *s) {
   json_object *ret = qtest_qmp_assert_success_ref(
       s, "{'execute': 'qom-get', 'arguments': {'path': '%s', 'property': 'reg'}}", kDevicePath);
@@ -322,17 +338,7 @@ START_TEST(messages_tpm2) {
   FakeRig rig;
   Guest &g = rig.g;
   g.probe();
-  // Linux: INIT_CRQ_CMD, and on INIT_CRQ_RES, INIT_CRQ_COMP_CMD.
-  ck_assert_int_eq(g.hcall(kHSendCrq, {g.unit, 0xC001000000000000ull, 0}), kHSuccess);
-  expect_element(g.wait(), kCrqValidInit, kCrqInit, 0, 0);
-  ck_assert_int_eq(g.hcall(kHSendCrq, {g.unit, 0xC002000000000000ull, 0}), kHSuccess);
-  expect_element(g.wait(), kCrqValidInit, kCrqInitComplete, 0, 0);
-  ck_assert_int_eq(g.send(kCrqValidCommand, kVtpmGetVersion), kHSuccess);
-  expect_element(g.wait(), kCrqValidCommand, kVtpmGetVersion | kVtpmResponse, 0, kVtpmVersion20);
-  ck_assert_int_eq(g.send(kCrqValidCommand, kVtpmGetRtceBufferSize), kHSuccess);
-  expect_element(g.wait(), kCrqValidCommand, kVtpmGetRtceBufferSize | kVtpmResponse, kVtpmBufferMax, 0);
-  ck_assert_int_eq(g.send(kCrqValidCommand, kVtpmPrepareToSuspend), kHSuccess);
-  expect_element(g.wait(), kCrqValidCommand, kVtpmPrepareToSuspend | kVtpmResponse, 0, 0);
+  every_message(g, kVtpmVersion20);
   // Unknown messages: no answer.
   ck_assert_int_eq(g.send(kCrqValidCommand, 0x09), kHSuccess);
   ck_assert_int_eq(g.send(0x12, 0x01), kHSuccess);
@@ -356,8 +362,7 @@ START_TEST(messages_tpm12) {
   FakeRig rig({.tpm2 = false});
   Guest &g = rig.g;
   g.probe();
-  ck_assert_int_eq(g.send(kCrqValidCommand, kVtpmGetVersion), kHSuccess);
-  expect_element(g.wait(), kCrqValidCommand, kVtpmGetVersion | kVtpmResponse, 0, kVtpmVersion12);
+  every_message(g, kVtpmVersion12);
   char *dt = qtest_command(g.s, "spapr_dt %u", g.unit);
   ck_assert_ptr_nonnull(strstr(dt, (" compatible=" + hex("IBM,vtpm") + "00 ").c_str()));
   g_free(dt);
@@ -522,11 +527,7 @@ START_TEST(real_swtpm_tpm2_pcrs) {
                     sw.ctrl_path);
   g.unit = qom_reg(g.s);
   g.probe();
-  ck_assert_int_eq(g.send(kCrqValidCommand, kVtpmGetRtceBufferSize), kHSuccess);
-  CrqElement size = g.wait();
-  ck_assert_uint_eq(size.msg, kVtpmGetRtceBufferSize | kVtpmResponse);
-  ck_assert_uint_gt(size.len, 0);
-  ck_assert_uint_le(size.len, kVtpmBufferMax);
+  every_message(g, kVtpmVersion20);
 
   std::vector<uint8_t> rsp = g.transact(startup_clear());
   ck_assert_uint_eq(tpm_hdr_code(rsp.data()), TPM2_RC_SUCCESS);
@@ -566,8 +567,7 @@ START_TEST(real_swtpm_tpm12) {
                     sw.ctrl_path);
   g.unit = qom_reg(g.s);
   g.probe();
-  ck_assert_int_eq(g.send(kCrqValidCommand, kVtpmGetVersion), kHSuccess);
-  expect_element(g.wait(), kCrqValidCommand, kVtpmGetVersion | kVtpmResponse, 0, kVtpmVersion12);
+  every_message(g, kVtpmVersion12);
   std::vector<uint8_t> rsp = g.transact(bytes(tpm12_cmd_startup_clear, sizeof(tpm12_cmd_startup_clear)));
   ck_assert_uint_eq(tpm_hdr_code(rsp.data()), 0);
   rsp = g.transact(bytes(tpm12_cmd_extend_10, sizeof(tpm12_cmd_extend_10)));
