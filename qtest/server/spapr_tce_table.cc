@@ -14,18 +14,23 @@ using namespace spapr;
 
 void SpaprTceTable::configure(uint32_t liobn, uint64_t window_size, SpaprGuestMemory *memory) {
   liobn_ = liobn;
-  entries_.assign(window_size >> kTcePageShift, 0);
+  pages_ = window_size >> kTcePageShift;
+  entries_.clear();
   memory_ = memory;
 }
 
 int64_t SpaprTceTable::put_tce(uint64_t ioba, uint64_t tce) {
   uint64_t index = (ioba & kTcePageMask) >> kTcePageShift;
-  if (index >= entries_.size()) {
+  if (index >= pages_) {
     log_guest(LogCategory::kGuestError, "H_PUT_TCE: ioba 0x%" PRIx64 " outside window 0x%x", ioba,
               liobn_);
     return kHParameter;
   }
-  entries_[index] = tce;
+  if (tce) {
+    entries_[index] = tce;
+  } else {
+    entries_.erase(index);
+  }
   QTPM_TRACE("spapr_iommu_put", "liobn 0x%x ioba 0x%" PRIx64 " tce 0x%" PRIx64, liobn_,
              ioba & kTcePageMask, tce);
   return kHSuccess;
@@ -33,8 +38,8 @@ int64_t SpaprTceTable::put_tce(uint64_t ioba, uint64_t tce) {
 
 int64_t SpaprTceTable::get_tce(uint64_t ioba, uint64_t *tce) const {
   uint64_t index = (ioba & kTcePageMask) >> kTcePageShift;
-  if (index >= entries_.size()) return kHParameter;
-  *tce = entries_[index];
+  if (index >= pages_) return kHParameter;
+  *tce = entry(index);
   return kHSuccess;
 }
 
@@ -47,7 +52,7 @@ bool SpaprTceTable::translate(uint64_t ioba, uint64_t len, uint64_t permission,
   uint64_t addr = ioba;
   uint64_t end = ioba + len;  // <= window_size(), no overflow
   while (addr < end) {
-    uint64_t tce = entries_[addr >> kTcePageShift];  // addr < window_size()
+    uint64_t tce = entry(addr >> kTcePageShift);
     if ((tce & permission) != permission) return false;
     uint64_t in_page = addr & ~kTcePageMask;
     uint64_t chunk = std::min(end - addr, kTcePageSize - in_page);
@@ -95,7 +100,7 @@ bool SpaprTceTable::dma_write(uint64_t ioba, std::span<const uint8_t> in) {
   return true;
 }
 
-void SpaprTceTable::dma_reset() { std::fill(entries_.begin(), entries_.end(), 0); }
+void SpaprTceTable::dma_reset() { entries_.clear(); }
 
 // ---------------------------------------------------------------------------------------------
 // Saved state
@@ -105,10 +110,9 @@ StateWriter SpaprTceTable::save_state() const {
   w.put_u32("liobn", liobn_);
   w.put_u64("window", window_size());
   std::vector<uint8_t> mapped;
-  for (uint32_t i = 0; i < entries_.size(); i++) {
-    if (!entries_[i]) continue;
-    for (int shift = 24; shift >= 0; shift -= 8) mapped.push_back(uint8_t(i >> shift));
-    for (int shift = 56; shift >= 0; shift -= 8) mapped.push_back(uint8_t(entries_[i] >> shift));
+  for (const auto &[index, tce] : entries_) {  // index < 2^32: a VIO window is at most 4 GiB (one dt cell)
+    for (int shift = 24; shift >= 0; shift -= 8) mapped.push_back(uint8_t(index >> shift));
+    for (int shift = 56; shift >= 0; shift -= 8) mapped.push_back(uint8_t(tce >> shift));
   }
   w.put_bytes("entries", mapped);
   return w;
@@ -126,16 +130,16 @@ Status SpaprTceTable::load_state(const StateReader &r) {
     st = Status::errorf("saved window 0x%x/0x%" PRIx64 ", this table is 0x%x/0x%" PRIx64, liobn,
                         window, liobn_, window_size());
   }
-  if (st) st = r.get_bytes("entries", &mapped, entries_.size() * kPair);
+  if (st) st = r.get_bytes("entries", &mapped, pages_ * kPair);
   if (st && mapped.size() % kPair) st = Status::errorf("entries of %zu bytes", mapped.size());
-  std::vector<uint64_t> loaded(entries_.size(), 0);
+  std::map<uint64_t, uint64_t> loaded;
   int64_t previous = -1;
   for (size_t off = 0; st && off < mapped.size(); off += kPair) {
     uint32_t index = 0;
     uint64_t tce = 0;
     for (size_t i = 0; i < 4; i++) index = index << 8 | mapped[off + i];
     for (size_t i = 4; i < kPair; i++) tce = tce << 8 | mapped[off + i];
-    if (index >= loaded.size() || int64_t(index) <= previous || tce == 0) {
+    if (index >= pages_ || int64_t(index) <= previous || tce == 0) {
       st = Status::errorf("entry %zu (index %u) out of order, range or empty", off / kPair, index);
     } else {
       loaded[index] = tce;

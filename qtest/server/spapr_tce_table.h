@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <span>
 #include <vector>
 
@@ -46,7 +47,7 @@ class SpaprTceTable : public Object, public SpaprDmaWindow, public Migratable {
   void configure(uint32_t liobn, uint64_t window_size, SpaprGuestMemory *memory);
 
   uint32_t liobn() const { return liobn_; }
-  uint64_t window_size() const { return uint64_t(entries_.size()) << spapr::kTcePageShift; }
+  uint64_t window_size() const { return pages_ << spapr::kTcePageShift; }
 
   // H_PUT_TCE / H_GET_TCE on this table; `ioba` is cut to its page.  H_PARAMETER outside the
   // window.  Entries are stored as given (QEMU does not check them).
@@ -73,8 +74,15 @@ class SpaprTceTable : public Object, public SpaprDmaWindow, public Migratable {
   // Translates [ioba, ioba + len) needing `permission` on every page; false if any page fails.
   bool translate(uint64_t ioba, uint64_t len, uint64_t permission, std::vector<Segment> *out) const;
 
+  uint64_t entry(uint64_t index) const {
+    auto it = entries_.find(index);
+    return it == entries_.end() ? 0 : it->second;
+  }
+
   uint32_t liobn_ = 0;
-  std::vector<uint64_t> entries_;
+  uint64_t pages_ = 0;
+  // Only the mapped (non-zero) entries: a guest maps a handful of a window's 65536 pages.
+  std::map<uint64_t, uint64_t> entries_;
   SpaprGuestMemory *memory_ = nullptr;
 };
 
