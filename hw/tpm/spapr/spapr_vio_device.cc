@@ -124,7 +124,7 @@ CrqSendResult SpaprVioDevice::send_crq(const CrqElement &element) {
   if (!dma_write(slot + 8, all.subspan(8, 8))) return CrqSendResult::kDmaFailure;
   if (!dma_write(slot, all.subspan(0, 8))) return CrqSendResult::kDmaFailure;
   crq_.qnext = (crq_.qnext + uint32_t(kCrqElementSize)) % crq_.qsize;
-  if (signal_state_ & 1) {
+  if ((signal_state_ & 1) && irq_count() > 0) {
     // An edge: XICS/XIVE latch it; a level would stay asserted with nobody to lower it.
     irq(0).raise();
     irq(0).lower();
