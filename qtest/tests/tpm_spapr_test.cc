@@ -235,6 +235,18 @@ START_TEST(unit_address_and_device_tree) {
   }
   json_object_put(list);
   ck_assert(found);
+  // query-tpm: the model is tpm-spapr, bound to the emulator backend.
+  json_object *tpms = qtest_qmp_assert_success_ref(rig.g.s, "{'execute': 'query-tpm'}");
+  ck_assert_uint_eq(json_object_array_length(tpms), 1);
+  json_object *tpm = json_object_array_get_idx(tpms, 0);
+  ck_assert_str_eq(json_object_get_string(host_test_member(tpm, "model", json_type_string)), "tpm-spapr");
+  ck_assert_str_eq(json_object_get_string(host_test_member(tpm, "id", json_type_string)), "dev0");
+  json_object *options = host_test_member(tpm, "options", json_type_object);
+  ck_assert_str_eq(json_object_get_string(host_test_member(options, "type", json_type_string)), "emulator");
+  json_object_put(tpms);
+  json_object *models = qtest_qmp_assert_success_ref(rig.g.s, "{'execute': 'query-tpm-models'}");
+  ck_assert(host_test_array_has_string(models, "tpm-spapr"));
+  json_object_put(models);
 }
 END_TEST
 
