@@ -343,6 +343,19 @@ START_TEST(hcall_checks) {
 }
 END_TEST
 
+START_TEST(no_hcall_without_pseries) {
+  // -M none has no VIO bus and so no hypervisor: the commands do not exist.
+  QTestState *s = qtest_init("-M none");
+  char *r = qtest_command(s, "hcall 0x108 0x71000000 0 0");
+  ck_assert_str_eq(r, "FAIL Unknown command 'hcall'");
+  g_free(r);
+  r = qtest_command(s, "spapr_dt 0x71000000");
+  ck_assert_str_eq(r, "FAIL Unknown command 'spapr_dt'");
+  g_free(r);
+  qtest_quit(s);
+}
+END_TEST
+
 // ---------------------------------------------------------------------------------------------
 // Messages, with the fake swtpm
 
@@ -603,6 +616,7 @@ int main() {
   tcase_add_test(tc, unit_address_nodefaults_and_explicit);
   tcase_add_test(tc, device_help);
   tcase_add_test(tc, hcall_checks);
+  tcase_add_test(tc, no_hcall_without_pseries);
   tcase_add_test(tc, messages_tpm2);
   tcase_add_test(tc, messages_tpm12);
   tcase_add_test(tc, interrupt_pulses);
