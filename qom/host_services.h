@@ -7,6 +7,8 @@
 // in before realize.  Unit tests supply a small fake.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <string_view>
@@ -39,6 +41,12 @@ class HostServices {
   // True while the machine waits for an incoming migration (-incoming): backends then defer the
   // TPM's start until the state has been loaded.
   virtual bool incoming_migration_pending() const { return false; }
+  // Guest-physical memory for devices that do DMA (fw_cfg).  Copies `len` bytes; false, with
+  // nothing guaranteed about partial copies, when any byte of [addr, addr + len) is not guest
+  // RAM (or the range wraps).  Embedders without DMA keep the defaults: every DMA then fails,
+  // which the device reports to the guest as an error.
+  virtual bool dma_read(uint64_t addr, void *buf, size_t len) { return false; }
+  virtual bool dma_write(uint64_t addr, const void *buf, size_t len) { return false; }
   // Tells the user, in one line, about a runtime failure that no Status can carry back to a
   // caller (a backend that fails to start at machine reset).  The message already names the
   // device and the option or peer.  Embedders route it to their error log; the default is stderr.

@@ -40,10 +40,13 @@ void RegisterBank::reset() {
   for (size_t i = 0; i < specs_.size(); i++) values_[i] = specs_[i].reset;
 }
 
-uint32_t RegisterBank::read_register(size_t index, bool peek) {
+uint32_t RegisterBank::read_register(size_t index, uint32_t lanes, bool peek) {
   const RegisterSpec &s = specs_[index];
   if (s.flags & RegisterSpec::kWriteOnly) return 0;
-  uint32_t v = hooks_[index].read ? hooks_[index].read(values_[index], peek) : values_[index];
+  const Hooks &h = hooks_[index];
+  uint32_t v = h.read_lanes ? h.read_lanes(values_[index], lanes, peek)
+               : h.read     ? h.read(values_[index], peek)
+                            : values_[index];
   return v & width_mask(s.width);
 }
 
@@ -64,7 +67,12 @@ uint64_t RegisterBank::mmio_read(uint64_t offset, unsigned size, bool peek,
       note(outcome, AccessOutcome::kBadSize);
       continue;
     }
-    uint32_t v = read_register(i, peek);
+    uint32_t lanes = 0;
+    for (unsigned b = 0; b < size; b++) {
+      uint64_t addr = offset + b;
+      if (addr >= s.offset && addr < s.offset + s.width) lanes |= 0xffu << (8 * (addr - s.offset));
+    }
+    uint32_t v = read_register(i, lanes, peek);
     for (unsigned b = 0; b < size; b++) {
       uint64_t addr = offset + b;
       if (addr < s.offset || addr >= s.offset + s.width) continue;

@@ -57,6 +57,11 @@ class RegisterBank : public MmioHandler {
   struct Hooks {
     // Value of the register for a read; `stored` is the bank's copy.  `peek`: no side effects.
     std::function<uint32_t(uint32_t stored, bool peek)> read;
+    // Optional, used instead of `read` when set: also told which bytes of the register this
+    // access reads (`lanes`, a byte mask in register position: 0x0000ff00 = the second byte), for
+    // registers whose value depends on the access width (TIS STS caps the burst count for
+    // 1-byte reads).
+    std::function<uint32_t(uint32_t stored, uint32_t lanes, bool peek)> read_lanes;
     // After masking: `old_value` -> `new_value` (already stored).  `enable` marks the bytes the
     // access wrote (lane mask in register position), `raw` the unmasked written bits.
     std::function<void(uint32_t old_value, uint32_t new_value, uint32_t raw, uint32_t enable)> write;
@@ -83,7 +88,7 @@ class RegisterBank : public MmioHandler {
   void mmio_write(uint64_t offset, uint64_t value, unsigned size, AccessOutcome *outcome) override;
 
  private:
-  uint32_t read_register(size_t index, bool peek);
+  uint32_t read_register(size_t index, uint32_t lanes, bool peek);
 
   std::span<const RegisterSpec> specs_;
   uint32_t window_;

@@ -28,6 +28,10 @@ struct TpmAcpiDescription {
   std::vector<Range> resources;
   // Advertised interrupt (ISA IRQ or GSI); 0 = none advertised (the guest polls).
   uint32_t irq = 0;
+  // How `irq` is described in _CRS: an ISA IRQ (IRQNoFlags, x86; 1..15) or a GSI in an extended
+  // Interrupt descriptor (ResourceConsumer, Level, ActiveHigh, Exclusive; Arm and RISC-V).
+  enum class IrqKind : uint8_t { kIsa, kGsi };
+  IrqKind irq_kind = IrqKind::kIsa;
 
   bool ppi = false;           // PPI region at PpiLayout::kAddress and its _DSM
   uint64_t control_area = 0;  // TPM2 table "control area": 0 for TIS, CTRL_REQ address for CRB

@@ -121,16 +121,24 @@ static void remove_tree(const char *dir)
     g_rmdir(dir);
 }
 
+int tpm_swtpm_wait_exit(TpmSwtpm *sw, int timeout_ms)
+{
+    if (!sw->reaped && sw->pid > 0 && qtest_process_wait(sw->pid, timeout_ms, &sw->wait_status)) {
+        sw->reaped = true;
+    }
+    return sw->reaped ? sw->wait_status : -1;
+}
+
 int tpm_swtpm_stop(TpmSwtpm *sw)
 {
-    int st = 0;
-    if (sw->pid > 0 && !qtest_process_wait(sw->pid, 0, &st)) {
+    if (sw->pid > 0 && tpm_swtpm_wait_exit(sw, 0) == -1) {
         kill(sw->pid, SIGTERM);
-        if (!qtest_process_wait(sw->pid, SWTPM_STOP_TIMEOUT_MS, &st)) {
+        if (tpm_swtpm_wait_exit(sw, SWTPM_STOP_TIMEOUT_MS) == -1) {
             kill(sw->pid, SIGKILL);
-            qtest_process_wait(sw->pid, -1, &st);
+            tpm_swtpm_wait_exit(sw, -1);
         }
     }
+    int st = sw->reaped ? sw->wait_status : 0;
     sw->pid = -1;
     if (sw->dir) {
         remove_tree(sw->dir);

@@ -96,6 +96,8 @@ typedef struct TpmSwtpm {
     char *log_path;
     pid_t pid;
     bool tpm2;
+    bool reaped;      /* it ended and `wait_status` says how */
+    int wait_status;
 } TpmSwtpm;
 
 /* Whether `swtpm` is installed and emulates that TPM version. */
@@ -105,8 +107,11 @@ bool tpm_swtpm_available(bool tpm2);
  * tests, the TPM is initialised by the one that connects (CMD_INIT from the emulator backend).
  * Fails the test if swtpm cannot be started. */
 void tpm_swtpm_start(TpmSwtpm *sw, bool tpm2);
-/* Stops it (SIGTERM unless it already exited, e.g. after CMD_SHUTDOWN), removes the directory.
- * Returns the wait status. */
+/* Waits up to `timeout_ms` for swtpm to end by itself (after CMD_SHUTDOWN, say); returns the
+ * wait status, or -1 if it is still running. */
+int tpm_swtpm_wait_exit(TpmSwtpm *sw, int timeout_ms);
+/* Stops it (SIGTERM unless it has already ended), removes the directory.  Returns the wait
+ * status. */
 int tpm_swtpm_stop(TpmSwtpm *sw);
 
 /* The control channel, for tests that talk to swtpm directly (fault injection, checking the

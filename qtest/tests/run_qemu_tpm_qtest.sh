@@ -9,7 +9,7 @@
 #
 # QTPM_QEMU_TESTS names the directory holding the QEMU test programs (e.g.
 # <qemu build>/tests/qtest).  Skips (exit 77) when it is unset or lacks TEST, or when the host
-# is not built.
+# is not built or does not offer the device the test needs.
 set -u
 test_name=$1
 arch=$2
@@ -26,6 +26,19 @@ if [ ! -x "$prog" ]; then
 fi
 if [ ! -x "$host" ]; then
   echo "SKIP: $host is not built yet"
+  exit 77
+fi
+
+# Each test program needs one frontend; while the host does not offer it yet, skip.
+case $test_name in
+  tpm-tis-device-*) device=tpm-tis-device machine="-machine virt" ;;
+  tpm-tis-*) device=tpm-tis machine= ;;
+  tpm-crb-*) device=tpm-crb machine= ;;
+  *) device= machine= ;;
+esac
+if [ -n "$device" ] &&
+   ! "$host" $machine -display none -device help 2>/dev/null | grep -q "name \"$device\""; then
+  echo "SKIP: $host does not offer $device yet"
   exit 77
 fi
 

@@ -79,7 +79,8 @@ static void connect_and_init(Conn *c, bool tpm2)
     ck_assert_mem_eq(res, "\0\0\0\0", 4);
 }
 
-/* CMD_SHUTDOWN ends swtpm by itself; stop then finds it gone and cleans up. */
+/* CMD_SHUTDOWN ends swtpm by itself (shortly after its reply: wait for that, a bound on a hang
+ * rather than a speed check); stop then finds it gone and cleans up. */
 static void shutdown_and_stop(Conn *c)
 {
     uint8_t res[4] = { 0xff };
@@ -88,6 +89,7 @@ static void shutdown_and_stop(Conn *c)
     close(c->data);
     close(c->ctrl);
     char *dir = g_strdup(c->sw.dir);
+    ck_assert_int_ne(tpm_swtpm_wait_exit(&c->sw, 10000), -1);
     int st = tpm_swtpm_stop(&c->sw);
     ck_assert(WIFEXITED(st));
     ck_assert_int_eq(WEXITSTATUS(st), 0);
