@@ -373,6 +373,50 @@ START_TEST(assembler_incremental) {
 }
 END_TEST
 
+// Streams saved by qtpm-system (the fuzzer's corpus): a future qtpm must go on reading them.
+// The files are found next to this source, through __FILE__ as the compiler saw it (relative to
+// the build directory, where meson runs tests).
+START_TEST(golden_streams_decode) {
+  std::string dir = std::string(__FILE__);
+  dir = dir.substr(0, dir.rfind('/')) + "/migration-stream-fuzz/corpus/";
+  struct {
+    const char *file, *arch, *machine, *device, *backend;
+    uint8_t tpm_version;
+  } golden[] = {
+      {"crb-libtpms", "x86_64", "pc-i440fx-7.2", "tpm-crb", "tpm-libtpms", 2},
+      {"tis-libtpms12", "x86_64", "pc-i440fx-7.2", "tpm-tis", "tpm-libtpms", 1},
+      {"tisdev-libtpms", "aarch64", "virt-7.2", "tpm-tis-device", "tpm-libtpms", 2},
+  };
+  for (const auto &g : golden) {
+    gchar *data = nullptr;
+    gsize len = 0;
+    ck_assert_msg(g_file_get_contents((dir + g.file).c_str(), &data, &len, nullptr),
+                  "cannot read %s%s", dir.c_str(), g.file);
+    std::vector<uint8_t> bytes(data, data + len);
+    g_free(data);
+    MigrationStream s;
+    Status st = decode_migration_stream(bytes, &s);
+    ck_assert_msg(st.is_ok(), "%s: %s", g.file, st.message().c_str());
+    ck_assert_str_eq(s.header.arch.c_str(), g.arch);
+    ck_assert_str_eq(s.header.machine.c_str(), g.machine);
+    ck_assert_str_eq(s.header.run_state.c_str(), "running");
+    ck_assert_uint_eq(s.header.objects.size(), 2);
+    ck_assert_str_eq(s.header.objects[0].type.c_str(), g.device);
+    ck_assert(s.header.objects[0].role == MigrationRole::kDevice);
+    ck_assert_str_eq(s.header.objects[1].type.c_str(), g.backend);
+    ck_assert(s.header.objects[1].role == MigrationRole::kBackend);
+    expect_message(s.header.objects[1].path, s.header.objects[0].path + "/tpmdev");
+    for (int i = 0; i < 2; i++) {
+      ck_assert_uint_eq(s.header.objects[i].tpm_version, g.tpm_version);
+      ck_assert(s.states[i].has_value());
+    }
+    std::vector<uint8_t> permanent;
+    ck_assert(s.states[1]->get_bytes("permanent", &permanent, 1 << 20).is_ok());
+    ck_assert(!permanent.empty());
+  }
+}
+END_TEST
+
 int main() {
   Suite *s = suite_create("migration-stream");
   TCase *tc = tcase_create("stream");
@@ -386,6 +430,7 @@ int main() {
   tcase_add_test(tc, encoder_limits);
   tcase_add_test(tc, compatibility_messages);
   tcase_add_test(tc, assembler_incremental);
+  tcase_add_test(tc, golden_streams_decode);
   suite_add_tcase(s, tc);
   return qtpm::testing::run_suite(s);
 }
