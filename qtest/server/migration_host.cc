@@ -151,6 +151,38 @@ QmpResult MigrationHost::query_migrate() {
   return QmpResult::ok(info);
 }
 
+// One MigrationCapabilityStatus, {"capability": NAME, "state": BOOL}, checked as QAPI's input
+// visitor would; the error text, or empty.
+std::string parse_capability(json_object *item, size_t index, std::string *name, bool *on) {
+  if (!json_object_is_type(item, json_type_object)) {
+    return "Invalid parameter type for 'capabilities[" + std::to_string(index) +
+           "]', expected: object";
+  }
+  json_object *cap = nullptr, *state = nullptr;
+  if (!json_object_object_get_ex(item, "capability", &cap))
+    return "Parameter 'capability' is missing";
+  if (!json_object_object_get_ex(item, "state", &state)) return "Parameter 'state' is missing";
+  if (!json_object_is_type(cap, json_type_string)) {
+    return "Invalid parameter type for 'capability', expected: string";
+  }
+  if (!json_object_is_type(state, json_type_boolean)) {
+    return "Invalid parameter type for 'state', expected: boolean";
+  }
+  json_object_object_foreach(item, key, value) {
+    (void)value;
+    std::string k = key;
+    if (k != "capability" && k != "state") return "Parameter '" + k + "' is unexpected";
+  }
+  *name = json_object_get_string(cap);
+  *on = json_object_get_boolean(state);
+  if (!capability_known(*name))
+    return "Parameter 'capability' does not accept value '" + *name + "'";
+  if (*on && *name != "events" && *name != "return-path") {
+    return "Migration capability '" + *name + "' is not supported by qtpm";
+  }
+  return "";
+}
+
 QmpResult MigrationHost::set_capabilities(json_object *args) {
   json_object *list = json_object_object_get(args, "capabilities");
   if (!json_object_is_type(list, json_type_array)) {
@@ -160,40 +192,11 @@ QmpResult MigrationHost::set_capabilities(json_object *args) {
   // Everything is checked before anything changes.
   bool events = events_;
   for (size_t i = 0; i < json_object_array_length(list); i++) {
-    json_object *item = json_object_array_get_idx(list, i);
-    json_object *name = nullptr, *state = nullptr;
-    if (!json_object_is_type(item, json_type_object)) {
-      return QmpResult::fail("Invalid parameter type for 'capabilities[" + std::to_string(i) +
-                             "]', expected: object");
-    }
-    if (!json_object_object_get_ex(item, "capability", &name)) {
-      return QmpResult::fail("Parameter 'capability' is missing");
-    }
-    if (!json_object_object_get_ex(item, "state", &state)) {
-      return QmpResult::fail("Parameter 'state' is missing");
-    }
-    if (!json_object_is_type(name, json_type_string)) {
-      return QmpResult::fail("Invalid parameter type for 'capability', expected: string");
-    }
-    if (!json_object_is_type(state, json_type_boolean)) {
-      return QmpResult::fail("Invalid parameter type for 'state', expected: boolean");
-    }
-    json_object_object_foreach(item, key, value) {
-      (void)value;
-      if (std::string(key) != "capability" && std::string(key) != "state") {
-        return QmpResult::fail(std::string("Parameter '") + key + "' is unexpected");
-      }
-    }
-    std::string cap = json_object_get_string(name);
-    bool on = json_object_get_boolean(state);
-    if (!capability_known(cap)) {
-      return QmpResult::fail("Parameter 'capability' does not accept value '" + cap + "'");
-    }
-    if (cap == "events") {
-      events = on;
-    } else if (on && cap != "return-path") {
-      return QmpResult::fail("Migration capability '" + cap + "' is not supported by qtpm");
-    }
+    std::string name;
+    bool on = false;
+    std::string error = parse_capability(json_object_array_get_idx(list, i), i, &name, &on);
+    if (!error.empty()) return QmpResult::fail(error);
+    if (name == "events") events = on;
   }
   events_ = events;
   return QmpResult::ok();
