@@ -494,6 +494,48 @@ END_TEST
 START_TEST(libtpms_save_restore) { migrate_and_check(Backend::kLibtpms, Transport::kExec); }
 END_TEST
 
+// A TPM 1.2 (behind tpm-tis / tpm-tis-device only): its PCR and its started state travel too.
+namespace {
+
+Bytes bytes_of(const uint8_t *p, size_t n) { return Bytes(p, p + n); }
+
+Bytes tpm12_pcr10(Vm &vm) {
+  Bytes rsp = transmit(vm, bytes_of(tpm12_cmd_pcr_read_10, sizeof(tpm12_cmd_pcr_read_10)));
+  expect_success(rsp, "TPM_PCRRead");
+  ck_assert_uint_eq(rsp.size(), 10 + 20);
+  return Bytes(rsp.begin() + 10, rsp.end());
+}
+
+void tpm12_migrate(Backend backend) {
+  TempDir tmp;
+  VmOptions o;
+  o.backend = backend;
+  o.tpm2 = false;
+  Vm src(o);
+  expect_success(transmit(src, bytes_of(tpm12_cmd_startup_clear, sizeof(tpm12_cmd_startup_clear))),
+                 "TPM_Startup");
+  expect_success(transmit(src, bytes_of(tpm12_cmd_extend_10, sizeof(tpm12_cmd_extend_10))),
+                 "TPM_Extend");
+  Bytes before = tpm12_pcr10(src);
+  ck_assert(before != Bytes(20, 0));
+  o.incoming = "unix:" + tmp.file("mig");
+  Vm dst(o);
+  migrate(src, o.incoming);
+  MigrationOutcome d = wait_migration(dst);
+  ck_assert_msg(d.status == "completed", "%s: %s", d.status.c_str(), d.error.c_str());
+  ck_assert(tpm12_pcr10(dst) == before);
+  // Started: a second TPM_Startup is refused (TPM_INVALID_POSTINIT, 38).
+  Bytes again = transmit(dst, bytes_of(tpm12_cmd_startup_clear, sizeof(tpm12_cmd_startup_clear)));
+  ck_assert_uint_eq(rc_of(again), 38);
+}
+
+}  // namespace
+
+START_TEST(tpm12_swtpm_over_unix) { tpm12_migrate(Backend::kSwtpm); }
+END_TEST
+START_TEST(tpm12_libtpms_over_unix) { tpm12_migrate(Backend::kLibtpms); }
+END_TEST
+
 // ---------------------------------------------------------------------------------------------
 // A command in flight
 
@@ -1016,6 +1058,10 @@ int main() {
   tcase_add_test(ok, libtpms_over_tcp);
   tcase_add_test(ok, libtpms_save_restore);
   tcase_add_test(ok, command_in_flight_completes_on_the_destination);
+  if (!is_crb()) {  // tpm-crb is TPM 2.0 only
+    if (tpm_swtpm_available(false)) tcase_add_test(ok, tpm12_swtpm_over_unix);
+    tcase_add_test(ok, tpm12_libtpms_over_unix);
+  }
   suite_add_tcase(s, ok);
 
   TCase *refused = tcase_create("refused");
