@@ -343,6 +343,41 @@ START_TEST(test_reset_selects_signature) {
 }
 END_TEST
 
+// -dump-acpi writes the same tables the guest links (the golden files), one line per file, and
+// exits 0; a missing directory is one line naming the option, status 1.
+START_TEST(test_dump_acpi) {
+  const Config &c = is_x86() ? configs()[2] : configs()[4];
+  TempDir dir;
+  char *args = g_strdup_printf("%s -dump-acpi %s", c.args, dir.path().c_str());
+  QTestRunResult r = qtest_run_binary(args, 60000);
+  g_free(args);
+  ck_assert_msg(r.exited && r.status == 0, "status %d: %s", r.status, r.err);
+  bool dsl = !qtpm::testing::find_tool("iasl").empty();
+  std::string expected_out;
+  for (const std::string &sig : c.tables) {
+    expected_out += dir.file(sig + ".aml") + "\n";
+    if (dsl) expected_out += dir.file(sig + ".dsl") + "\n";
+    std::vector<uint8_t> dumped, golden;
+    ck_assert(qtpm::testing::read_file(dir.file(sig + ".aml"), &dumped));
+    ck_assert(qtpm::testing::read_file(golden_dir(c) + "/" + sig + ".aml", &golden));
+    ck_assert_msg(dumped == golden, "%s: -dump-acpi differs from the golden file", sig.c_str());
+    if (dsl) ck_assert(g_file_test(dir.file(sig + ".dsl").c_str(), G_FILE_TEST_IS_REGULAR));
+  }
+  ck_assert_str_eq(r.out, expected_out.c_str());
+  qtest_run_result_clear(&r);
+
+  args = g_strdup_printf("%s -dump-acpi %s/missing", c.args, dir.path().c_str());
+  r = qtest_run_binary(args, 60000);
+  g_free(args);
+  ck_assert(r.exited && r.status == 1);
+  std::string err = r.err;
+  ck_assert_msg(err.find("-dump-acpi " + dir.path() + "/missing: No such file or directory\n") !=
+                    std::string::npos, "%s", r.err);
+  ck_assert_int_eq(host_test_count_lines(r.err), 1);
+  qtest_run_result_clear(&r);
+}
+END_TEST
+
 Suite *acpi_tables_suite() {
   Suite *suite = suite_create("acpi-tables");
   TCase *tc = tcase_create("fw_cfg");
@@ -352,6 +387,7 @@ Suite *acpi_tables_suite() {
   tcase_add_test(tc, test_ports_and_dma_agree);
   tcase_add_test(tc, test_dma_outside_ram);
   tcase_add_test(tc, test_reset_selects_signature);
+  tcase_add_test(tc, test_dump_acpi);
   suite_add_tcase(suite, tc);
   return suite;
 }
