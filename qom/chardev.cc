@@ -43,6 +43,7 @@ Chardev::Chardev() {
   add_string_property("path", &path_, "", "UNIX socket path");
   add_bool_property("server", &server_, false, "listen for a client instead of connecting");
   add_bool_property("wait", &wait_, true, "server: block until a client connects");
+  add_string_property("fd", &fd_option_, "", "an already-connected stream socket to adopt");
 }
 
 Chardev::~Chardev() { do_unrealize(); }
@@ -51,6 +52,7 @@ Status Chardev::do_realize() {
   if (backend_ != "socket") {
     return Status::errorf("chardev: backend \"%s\" not found", backend_.c_str());
   }
+  if (!fd_option_.empty()) return adopt_fd();
   sockaddr_un addr;
   if (path_.empty()) return Status::errorf("chardev: socket requires 'path'");
   if (!make_addr(path_, &addr)) {
@@ -80,6 +82,33 @@ Status Chardev::do_realize() {
                                      std::strerror(errno));
     fd_ = c;
   }
+  return Status::ok();
+}
+
+// Takes over a descriptor the embedder connected.  It must be a connected stream socket: the
+// TPM emulator protocol is a byte stream and passes descriptors with SCM_RIGHTS.
+Status Chardev::adopt_fd() {
+  if (!path_.empty() || server_) {
+    return Status::errorf("chardev: 'fd' cannot be combined with 'path' or 'server'");
+  }
+  std::optional<int64_t> fd = parse_int(fd_option_);
+  if (!fd || *fd < 0 || *fd > INT32_MAX) {
+    return Status::errorf("chardev: 'fd' must be a file descriptor number, not '%s'",
+                          fd_option_.c_str());
+  }
+  int type = 0;
+  socklen_t len = sizeof type;
+  int s = static_cast<int>(*fd);
+  if (getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) {
+    return Status::errorf("chardev: fd %d is not a stream socket", s);
+  }
+  sockaddr_storage peer;
+  socklen_t peer_len = sizeof peer;
+  if (getpeername(s, reinterpret_cast<sockaddr *>(&peer), &peer_len) < 0) {
+    return Status::errorf("chardev: fd %d is not connected: %s", s, std::strerror(errno));
+  }
+  fcntl(s, F_SETFD, FD_CLOEXEC);
+  fd_ = s;
   return Status::ok();
 }
 

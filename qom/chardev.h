@@ -6,6 +6,9 @@
 // channel) and QMP monitors need.  As in QEMU, a client chardev (server=off, the default)
 // connects when it is realized, a server chardev listens and, with wait=on, blocks in realize
 // until the first client arrives; with wait=off the owner accepts later (accept_pending()).
+// As QEMU's `-chardev socket,fd=N`, a chardev can also adopt a stream socket its embedder has
+// already connected (the QEMU glue hands over the socket of QEMU's own chardev); it then owns
+// and closes it.
 #pragma once
 
 #include <cstddef>
@@ -47,8 +50,10 @@ class Chardev : public Object {
   void do_unrealize() override;
 
  private:
+  Status adopt_fd();
   std::string backend_ = "socket";
   std::string path_;
+  std::string fd_option_;  // "fd": an already-connected socket to adopt
   bool server_ = false;
   bool wait_ = true;
   int listen_fd_ = -1;
