@@ -175,7 +175,8 @@ int dump_acpi(Host &host) {
   for (const std::string &path : written) std::printf("%s\n", path.c_str());
   if (!st) return fail(st.message());
   if (written.empty()) {
-    std::fprintf(stderr, "%s\n", config.error_at(config.dump_acpi_loc, "no TPM device, no tables written").c_str());
+    std::string note = config.error_at(config.dump_acpi_loc, "no TPM device, no tables written");
+    std::fprintf(stderr, "%s\n", note.c_str());
   }
   host.shutdown();
   return 0;

@@ -79,7 +79,7 @@ void check_golden(const std::string &root, const std::string &rel) {
   // Header bytes 9 (checksum) and 28..35 (compiler id, revision) are iasl's own.
   for (size_t i = 0; i < aml.size(); i++) {
     if (i == 9 || (i >= 28 && i < 36)) continue;
-    ck_assert_msg(again[i] == aml[i], "%s: byte %zu differs after iasl -d / iasl (0x%02x vs 0x%02x)",
+    ck_assert_msg(again[i] == aml[i], "%s: byte %zu differs after iasl -d / iasl (%02x, %02x)",
                   rel.c_str(), i, again[i], aml[i]);
   }
 }

@@ -63,7 +63,8 @@ const std::vector<Config> &configs() {
        "-machine q35 -tpmdev libtpms,id=tpm0 -device tpm-crb,tpmdev=tpm0,buffer-layout=qemu",
        {"SSDT", "TPM2"}, 2},
       {"q35-crb-2.0-page-aligned", "x86_64",
-       "-machine q35 -tpmdev libtpms,id=tpm0 -device tpm-crb,tpmdev=tpm0,buffer-layout=page-aligned",
+       "-machine q35 -tpmdev libtpms,id=tpm0 "
+       "-device tpm-crb,tpmdev=tpm0,buffer-layout=page-aligned",
        {"SSDT", "TPM2"}, 2},
       {"virt-tis-2.0", "aarch64",
        "-machine virt -tpmdev libtpms,id=tpm0 -device tpm-tis-device,tpmdev=tpm0",
@@ -210,8 +211,8 @@ struct Served {
   std::map<std::string, std::vector<uint8_t>> files;
 };
 
-// The TPM files and the RSDP the loader links: tables, RSDP, loader and config through the data register, the 64 KiB log by
-// DMA (byte-wise it would be 65536 qtest round trips; one test reads it byte-wise too).
+// The TPM files and the RSDP the loader links: tables, RSDP, loader and config through the data
+// register, the 64 KiB log by DMA (byte-wise it would be 65536 qtest round trips; one test reads it byte-wise too).
 Served fetch(QTestState *s) {
   FwCfgClient fw(s);
   std::vector<uint8_t> sig = fw.read_item(kKeySignature, 4);
@@ -220,7 +221,8 @@ Served fetch(QTestState *s) {
   ck_assert_uint_eq(id[0], 3);  // traditional interface and DMA
   Served out;
   out.dir = fw.directory();
-  for (const char *name : {"etc/acpi/tables", "etc/acpi/rsdp", "etc/table-loader", "etc/tpm/config"}) {
+  for (const char *name :
+       {"etc/acpi/tables", "etc/acpi/rsdp", "etc/table-loader", "etc/tpm/config"}) {
     auto it = out.dir.find(name);
     if (it != out.dir.end()) out.files[name] = fw.read_item(it->second.first, it->second.second);
   }
@@ -263,7 +265,8 @@ void check_config(const Config &c) {
     ck_assert_msg(tables.count(sig), "%s: no %s table", c.name, sig.c_str());
     compare_with_golden(c, sig, tables[sig]);
   }
-  ck_assert_msg(!tables.count(c.tables[1] == "TPM2" ? "TCPA" : "TPM2"), "%s: both TPM tables", c.name);
+  const char *other = c.tables[1] == "TPM2" ? "TCPA" : "TPM2";
+  ck_assert_msg(!tables.count(other), "%s: both TPM tables", c.name);
 }
 
 START_TEST(test_golden_tables) {
