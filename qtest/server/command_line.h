@@ -88,6 +88,9 @@ struct Config {
   std::vector<MonitorConfig> monitors;
   bool start_paused = false;  // -S
   std::optional<std::string> incoming;
+  // -dump-acpi DIR: write the TPM's ACPI tables there once the machine is built, then exit.
+  std::optional<std::string> dump_acpi;
+  OptionLocation dump_acpi_loc;
   std::string name;
   std::vector<std::string> trace_patterns;
   bool log_guest_errors = false;
