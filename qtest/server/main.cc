@@ -149,6 +149,7 @@ Status Session::start() {
   HostContext context{host_, qmp_, run_, qtest_.get()};
   for (HostExtensionFn extension : kHostExtensions)
     if (extension) extension(context);
+  if (!context.startup_error.empty()) return Status::error(context.startup_error);
   for (const MonitorConfig &m : host_.config().monitors) start_monitor(m);
   return Status::ok();
 }
