@@ -127,12 +127,15 @@ bool Parser::handle(const std::string &option, const OptionLocation &loc) {
   } else if (option == "dump-acpi") {
     c_.dump_acpi = loc.arg;
     c_.dump_acpi_loc = loc;
+  } else if (option == "nodefaults") {
+    c_.nodefaults = true;
   } else if (option == "version") {
     return stop_out(version_text());
   } else if (option == "h" || option == "help") {
     return stop_out(help_usage(c_.program));
   }
-  // -nographic, -nodefaults, -no-user-config: qtpm has no default devices or display.
+  // -nographic, -no-user-config: qtpm has no display.  -nodefaults: only the pseries VIO bus
+  // cares (which unit addresses QEMU's default devices take).
   return true;
 }
 

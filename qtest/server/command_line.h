@@ -87,6 +87,7 @@ struct Config {
   std::vector<DeviceConfig> devices;
   std::vector<MonitorConfig> monitors;
   bool start_paused = false;  // -S
+  bool nodefaults = false;    // -nodefaults: the machine creates no default devices
   std::optional<std::string> incoming;
   // -dump-acpi DIR: write the TPM's ACPI tables there once the machine is built, then exit.
   std::optional<std::string> dump_acpi;

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "qom/trace.h"
+#include "qtest/server/spapr_machine_hooks.h"
 #include "qtest/server/type_catalog.h"
 
 namespace qtpm::host {
@@ -41,6 +42,10 @@ Status Host::build() {
   machine_ = std::make_unique<Machine>(*config_.arch, *config_.machine);
   if (Status st = machine_->init(root_.get(), config_.ram_size, config_.machine_props); !st) {
     return Status::error(config_.error(st.message()));
+  }
+  // pseries: the VIO bus and QEMU's built-in VIO units (when the pseries code is linked in).
+  if (spapr_machine_init) {
+    if (Status st = spapr_machine_init(*machine_, config_); !st) return Status::error(config_.error(st.message()));
   }
   auto chardevs = object_new("container");
   chardevs_ = chardevs.get();

@@ -7,6 +7,7 @@
 #include <cinttypes>
 
 #include "qom/trace.h"
+#include "qtest/server/spapr_machine_hooks.h"
 
 namespace qtpm::host {
 
@@ -187,11 +188,14 @@ IrqOutput::Sink Machine::irq_sink(const Device *device, size_t n) const {
 Status Machine::plug(Device *device, const TypeInfo &type) {
   Status st = map_regions(device, type);
   if (st) st = wire_irqs(device, type);
+  // pseries VIO devices: unit address, interrupt and DMA window (spapr_machine_hooks.h).
+  if (st && type.bus == kBusSpaprVio && spapr_vio_plug) st = spapr_vio_plug(*this, *device);
   if (!st) unplug(device);
   return st;
 }
 
 void Machine::unplug(Device *device) {
+  if (spapr_vio_unplug) spapr_vio_unplug(*this, *device);
   memory_.unmap_owner(device);
   io_.unmap_owner(device);
   std::erase_if(platform_slots_, [device](const PlatformSlot &s) { return s.owner == device; });
