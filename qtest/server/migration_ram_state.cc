@@ -58,9 +58,9 @@ Status GuestRamState::prepare_save() {
   for_each_page_with_data(ram_, [&](uint64_t) { used += kPageSize; });
   if (used > kGuestRamStateMax) {
     return Status::errorf(
-        "guest RAM '%s' has %llu KiB of data, more than the %llu KiB a qtpm "
-        "migration stream carries",
-        ram_.name().c_str(), static_cast<unsigned long long>(used / 1024),
+        "%llu KiB of data, more than the %llu KiB a qtpm migration stream "
+        "carries",
+        static_cast<unsigned long long>(used / 1024),
         static_cast<unsigned long long>(kGuestRamStateMax / 1024));
   }
   return Status::ok();
