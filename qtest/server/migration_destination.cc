@@ -117,6 +117,7 @@ void MigrationDestination::load() {
   std::vector<uint8_t> bytes;
   Status st = assembler_.finish(&bytes);
   std::string source_run_state;
+  QTPM_TRACE("migration_incoming_stream", "%s: %zu bytes", uri_text_.c_str(), bytes.size());
   if (st) st = load_machine_state(host_, bytes, &source_run_state);
   if (!st) return fail(st.message());
   succeed(source_run_state);
@@ -138,8 +139,7 @@ void MigrationDestination::succeed(const std::string &source_run_state) {
     host_.set_run_state(RunState::kPaused);
   }
   status_.set(MigrationState::kCompleted);
-  QTPM_TRACE("migration_incoming_completed", "%s: %zu bytes", uri_text_.c_str(),
-             assembler_.received());
+  QTPM_TRACE("migration_incoming_completed", "%s", uri_text_.c_str());
 }
 
 void MigrationDestination::fail(const std::string &why) {

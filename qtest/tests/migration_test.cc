@@ -35,6 +35,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -633,11 +634,15 @@ namespace {
 constexpr uint32_t kCtrlLockStorage = 0x13;
 
 // Migrates `src` to a new destination built from `dopt`, which must refuse with `reason`.
-void expect_refusal(Vm &src, TempDir &tmp, VmOptions dopt, const std::string &reason) {
+// `before` runs on the destination before the migration, `after` once it refused.
+void expect_refusal(Vm &src, TempDir &tmp, VmOptions dopt, const std::string &reason,
+                    const std::function<void(Vm &)> &before = nullptr,
+                    const std::function<void(Vm &)> &after = nullptr) {
   static int n = 0;
   std::string uri = "unix:" + tmp.file(("mig" + std::to_string(n++)).c_str());
   dopt.incoming = uri;
   Vm dst(dopt);
+  if (before) before(dst);
   migrate(src, uri);
   MigrationOutcome d = wait_migration(dst);
   ck_assert_str_eq(d.status.c_str(), "failed");
@@ -647,6 +652,7 @@ void expect_refusal(Vm &src, TempDir &tmp, VmOptions dopt, const std::string &re
                                                 ": incoming migration failed: " + d.error + "\n"),
                 "stderr: %s", dst.stderr_text().c_str());
   expect_str(run_state(dst), "inmigrate");
+  if (after) after(dst);
   MigrationOutcome s = wait_migration(src);
   ck_assert_str_eq(s.status.c_str(), "failed");
   expect_str(s.error, "the destination refused the state: " + d.error);
@@ -709,6 +715,39 @@ START_TEST(mismatched_destinations_refuse_and_the_source_runs_on) {
   MigrationOutcome d = wait_migration(dst);
   ck_assert_msg(d.status == "completed", "%s: %s", d.status.c_str(), d.error.c_str());
   check_tpm(dst, facts);
+}
+END_TEST
+
+// What a guest sees of the device's locality state: CRB LOC_STATE, TIS locality 0's ACCESS.
+uint32_t locality_view(Vm &vm) {
+  if (is_crb()) return qtest_readl(vm.s, qtpm::crb::kBaseAddress + qtpm::crb::A_LOC_STATE);
+  return qtest_readb(vm.s, tis_base() + qtpm::tis::reg::kAccess);
+}
+
+START_TEST(a_backend_refusing_its_state_rolls_the_devices_back) {
+  TempDir tmp;
+  VmOptions o;
+  o.backend = Backend::kFake;
+  Vm src(o);
+  startup(src);  // the source's device now has locality 0
+  uint32_t src_view = locality_view(src);
+  uint32_t dst_view = 0;
+  constexpr uint32_t kCtrlSetStateBlob = 0x0d;
+  expect_refusal(
+      src, tmp, o,
+      "backend tpm-emulator at /machine/peripheral/tpm0/tpmdev: tpm-emulator: setting state "
+      "blob (type 1): ",
+      [&](Vm &dst) {
+        dst_view = locality_view(dst);
+        ck_assert_uint_ne(dst_view, src_view);  // the load would show
+        fake_swtpm_inject_ctrl(dst.fake(), kCtrlSetStateBlob, FAKE_SWTPM_CTRL_RESULT, 1, 9);
+      },
+      [&](Vm &dst) {
+        // The device had loaded its state before the backend refused; it got its own back.
+        ck_assert_uint_eq(locality_view(dst), dst_view);
+        ck_assert(!fake_swtpm_running(dst.fake()));
+      });
+  expect_success(transmit(src, tpm2_get_random(8)), "TPM2_GetRandom after the refusal");
 }
 END_TEST
 
@@ -1068,6 +1107,7 @@ int main() {
   tcase_set_timeout(refused, 180);
   tcase_add_test(refused, mismatched_destinations_refuse_and_the_source_runs_on);
   tcase_add_test(refused, swtpm_storage_relocked_after_a_refused_migration);
+  tcase_add_test(refused, a_backend_refusing_its_state_rolls_the_devices_back);
   tcase_add_test(refused, damaged_saved_states_are_refused);
   tcase_add_test(refused, garbage_on_the_socket_gets_a_verdict);
   tcase_add_test(refused, passthrough_refuses_to_migrate);
