@@ -235,6 +235,18 @@ START_TEST(unit_address_and_device_tree) {
   }
   json_object_put(list);
   ck_assert(found);
+  // query-tpm: the model is tpm-spapr, bound to the emulator backend.
+  json_object *tpms = qtest_qmp_assert_success_ref(rig.g.s, "{'execute': 'query-tpm'}");
+  ck_assert_uint_eq(json_object_array_length(tpms), 1);
+  json_object *tpm = json_object_array_get_idx(tpms, 0);
+  ck_assert_str_eq(json_object_get_string(host_test_member(tpm, "model", json_type_string)), "tpm-spapr");
+  ck_assert_str_eq(json_object_get_string(host_test_member(tpm, "id", json_type_string)), "dev0");
+  json_object *options = host_test_member(tpm, "options", json_type_object);
+  ck_assert_str_eq(json_object_get_string(host_test_member(options, "type", json_type_string)), "emulator");
+  json_object_put(tpms);
+  json_object *models = qtest_qmp_assert_success_ref(rig.g.s, "{'execute': 'query-tpm-models'}");
+  ck_assert(host_test_array_has_string(models, "tpm-spapr"));
+  json_object_put(models);
 }
 END_TEST
 
@@ -328,6 +340,19 @@ START_TEST(hcall_checks) {
     g_free(r);
   }
   ck_assert_int_eq(g.hcall(kHEnableCrq, {u}), kHSuccess);
+}
+END_TEST
+
+START_TEST(no_hcall_without_pseries) {
+  // -M none has no VIO bus and so no hypervisor: the commands do not exist.
+  QTestState *s = qtest_init("-M none");
+  char *r = qtest_command(s, "hcall 0x108 0x71000000 0 0");
+  ck_assert_str_eq(r, "FAIL Unknown command 'hcall'");
+  g_free(r);
+  r = qtest_command(s, "spapr_dt 0x71000000");
+  ck_assert_str_eq(r, "FAIL Unknown command 'spapr_dt'");
+  g_free(r);
+  qtest_quit(s);
 }
 END_TEST
 
@@ -591,6 +616,7 @@ int main() {
   tcase_add_test(tc, unit_address_nodefaults_and_explicit);
   tcase_add_test(tc, device_help);
   tcase_add_test(tc, hcall_checks);
+  tcase_add_test(tc, no_hcall_without_pseries);
   tcase_add_test(tc, messages_tpm2);
   tcase_add_test(tc, messages_tpm12);
   tcase_add_test(tc, interrupt_pulses);

@@ -67,9 +67,9 @@ START_TEST(test_dma_translation_and_permissions) {
   ck_assert(t.table->dma_read(0x1f00, out));
   ck_assert(out == data);
   // A write needs write permission on every page: nothing is written when one page lacks it.
-  std::vector<uint8_t> w = pattern(0x200, 99);
+  std::vector<uint8_t> w = pattern(0x800, 99);
   std::vector<uint8_t> ram_before = t.ram.bytes;
-  ck_assert(!t.table->dma_write(0x1f00, w));
+  ck_assert(!t.table->dma_write(0x1f00, std::span<const uint8_t>(w).first(0x200)));
   ck_assert(t.ram.bytes == ram_before);
   ck_assert(t.table->dma_write(0x1800, std::span<const uint8_t>(w).first(0x800)));
   ck_assert(std::equal(w.begin(), w.begin() + 0x800, t.ram.bytes.begin() + 0x9800));

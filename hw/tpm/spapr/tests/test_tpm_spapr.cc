@@ -167,7 +167,8 @@ START_TEST(test_device_tree_node) {
   Rig rig12;
   rig12.backend.tpm_version = TpmVersion::k1_2;
   ck_assert(started_ok(rig12));
-  ck_assert_str_eq(rig12.dev->dt_compatible().c_str(), "IBM,vtpm");
+  std::string compatible = rig12.dev->dt_compatible();
+  ck_assert_str_eq(compatible.c_str(), "IBM,vtpm");
 }
 END_TEST
 
