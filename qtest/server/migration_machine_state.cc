@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "qom/trace.h"
+#include "qtest/server/migration_ram_state.h"
 
 namespace qtpm::host {
 
@@ -17,18 +18,51 @@ struct Participant {
   Migratable *state = nullptr;  // null: no state of its own
 };
 
-std::vector<Participant> participants(Host &host) {
-  std::vector<Participant> out;
-  for (Device *d : host.devices()) {
+constexpr const char *kRamPath = "/machine/ram";
+
+// "device tpm-crb at /machine/peripheral/tpm0", "guest RAM 'pc.ram'": the start of a message.
+std::string where(const MigrationObject &o) {
+  if (o.path == kRamPath) return strprintf("guest RAM '%s'", o.type.c_str());
+  return strprintf("%s %s at %s", migration_role_name(o.role), o.type.c_str(), o.path.c_str());
+}
+
+// The Migratable objects inside a device (a vTPM's TCE table), children before their parents,
+// so that they load before the device that uses them.
+void add_children(Object *o, std::vector<Participant> *out) {
+  for (const auto &[name, child] : o->children()) {
+    add_children(child.get(), out);
+    auto *state = dynamic_cast<Migratable *>(child.get());
+    if (!state) continue;
     Participant p;
-    p.info.path = d->canonical_path();
-    p.info.type = d->type_name();
-    p.info.role = MigrationRole::kDevice;
-    if (auto *fe = dynamic_cast<TpmFrontend *>(d)) {
-      p.info.tpm_version = static_cast<uint8_t>(fe->tpm_version());
-    }
-    p.state = dynamic_cast<Migratable *>(d);
-    out.push_back(p);
+    p.info.path = child->canonical_path();
+    p.info.type = child->type_name();
+    p.state = state;
+    out->push_back(p);
+  }
+}
+
+Participant device_participant(Device *d) {
+  Participant p;
+  p.info.path = d->canonical_path();
+  p.info.type = d->type_name();
+  if (auto *fe = dynamic_cast<TpmFrontend *>(d)) {
+    p.info.tpm_version = static_cast<uint8_t>(fe->tpm_version());
+  }
+  p.state = dynamic_cast<Migratable *>(d);
+  return p;
+}
+
+// Guest RAM first, then every device (after what it contains), then the backends.
+std::vector<Participant> participants(Host &host, GuestRamState *ram) {
+  std::vector<Participant> out;
+  Participant r;
+  r.info.path = kRamPath;
+  r.info.type = host.machine().ram().name();
+  r.state = ram;
+  out.push_back(r);
+  for (Device *d : host.devices()) {
+    add_children(d, &out);
+    out.push_back(device_participant(d));
   }
   for (TpmBackend *b : host.backends()) {
     if (!b->frontend()) continue;
@@ -50,10 +84,6 @@ std::vector<Participant> participants(Host &host) {
   return out;
 }
 
-std::string where(const MigrationObject &o) {
-  return strprintf("%s %s at %s", migration_role_name(o.role), o.type.c_str(), o.path.c_str());
-}
-
 // Puts the saved device states back after a failed load (each was valid a moment ago).
 void roll_back(const std::vector<std::pair<Migratable *, StateWriter>> &saved) {
   for (const auto &[object, writer] : saved) {
@@ -71,7 +101,8 @@ MigrationHeader describe_machine(Host &host) {
   h.arch = host.config().arch->name;
   h.machine = host.config().machine->name;
   h.producer = "qtpm " QTPM_VERSION;
-  for (const Participant &p : participants(host)) h.objects.push_back(p.info);
+  GuestRamState ram(host.machine().ram());
+  for (const Participant &p : participants(host, &ram)) h.objects.push_back(p.info);
   return h;
 }
 
@@ -84,7 +115,8 @@ std::string migration_blocker(Host &host) {
 }
 
 Status capture_machine_state(Host &host, const std::string &run_state, std::vector<uint8_t> *out) {
-  std::vector<Participant> parts = participants(host);
+  GuestRamState ram(host.machine().ram());
+  std::vector<Participant> parts = participants(host, &ram);
   // Devices first: their prepare_save() lets a command in flight complete into their state.
   for (MigrationRole role : {MigrationRole::kDevice, MigrationRole::kBackend}) {
     for (Participant &p : parts) {
@@ -110,7 +142,8 @@ Status load_machine_state(Host &host, std::span<const uint8_t> bytes,
   MigrationStream stream;
   if (Status st = decode_migration_stream(bytes, &stream); !st) return st;
   if (Status st = check_migration_compat(stream.header, describe_machine(host)); !st) return st;
-  std::vector<Participant> parts = participants(host);
+  GuestRamState ram(host.machine().ram());
+  std::vector<Participant> parts = participants(host, &ram);
   // The compatibility check matched every object by path and role, one to one.
   auto state_of = [&](const Participant &p) -> const StateReader * {
     for (size_t i = 0; i < stream.header.objects.size(); i++) {

@@ -3,19 +3,20 @@
 // What of a qtpm-system machine travels in a migration stream (qom/migration_stream.h), and how
 // it is taken and put back:
 //
-//  - every device, in creation order, by QOM path and type; those that are Migratable with
-//    their state section;
+//  - guest RAM, the pages with data ("/machine/ram", migration_ram_state.h);
+//  - every device, in creation order, by QOM path and type, those that are Migratable with
+//    their state section, each after the Migratable objects it contains (a vTPM's TCE table);
 //  - every TPM backend bound to a device, as "<device path>/tpmdev" (backends are not in the QOM
 //    tree, and the destination may name its -tpmdev differently); a backend bound to nothing
 //    has nothing a guest can see and does not travel.
 //
-// Capture (source, VM stopped): prepare_save() on every device, so that a command in flight
-// completes into the device's state, then on every backend (which takes the TPM's state), then
-// save_state() on all, then the encoding.  Load (destination): the whole stream is decoded and
-// checked against this machine before anything is touched; then the devices load (each one
-// validates its section before it changes), then the backends (which hand the state to the
-// TPM).  If a backend refuses, the devices get their previous state back, so a failed load
-// leaves the machine as it was.
+// Capture (source, VM stopped): prepare_save() on RAM and every device, so that a command in
+// flight completes into the device's state, then on every backend (which takes the TPM's
+// state), then save_state() on all, then the encoding.  Load (destination): the whole stream is
+// decoded and checked against this machine before anything is touched; then RAM and the devices
+// load in that order (each validates its section before it changes), then the backends (which
+// hand the state to the TPM).  If a device or backend refuses, what loaded before gets its
+// previous state back, so a failed load leaves the machine as it was.
 #pragma once
 
 #include <cstdint>

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "backends/tpm/tpm_emulator.h"
+#include "hw/tpm/spapr/tpm_spapr.h"
 #include "qom/trace.h"
 #include "qtest/server/migration_machine_state.h"
 
@@ -297,10 +298,15 @@ void MigrationSource::restore_vm() {
   }
   host_.set_run_state(RunState::kRunning);
   qmp_.emit_event("RESUME");
-  relock_storage();
+  vm_resumed();
 }
 
 void MigrationSource::vm_resumed() {
+  // A vTPM parks the response of the command that completed while the state was taken (the
+  // guest's RAM may have been saved already); the VM runs here again, so it goes to the guest.
+  for (Device *d : host_.devices()) {
+    if (auto *vtpm = dynamic_cast<TpmSpapr *>(d)) vtpm->deliver_parked_response();
+  }
   if (relock_pending_) relock_storage();
 }
 

@@ -19,8 +19,9 @@
 // the timeout (migrate-set-parameters x-timeout-ms): a destination that never accepts, stops
 // reading or never answers fails the migration instead of hanging it.
 //
-// After a successful save the swtpm storage lock is taken back (CMD_LOCK_STORAGE, swtpm 0.8+)
-// when the VM runs here again, as QEMU does after a failed or abandoned migration.
+// After a save, when the VM runs here again (as QEMU's VM state-change handlers do): swtpm's
+// storage lock is taken back (CMD_LOCK_STORAGE, swtpm 0.8+), and a vTPM delivers the response it
+// parked while the state was taken.
 #pragma once
 
 #include <sys/types.h>
@@ -53,7 +54,9 @@ class MigrationSource {
   void start(const MigrationUri &uri, const std::string &uri_text);
   // migrate_cancel: ends a running migration (a no-op otherwise).
   void cancel();
-  // The VM was resumed by `cont`: takes swtpm's storage lock back if a save released it.
+  // The VM runs again after a save (`cont`, or a failed or cancelled migration): a vTPM delivers
+  // the response it parked while the state was taken, and swtpm's storage lock is taken back if
+  // a save released it.
   void vm_resumed();
 
  private:

@@ -37,6 +37,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,6 +46,8 @@
 #include "backends/tpm/tests/tpm_test_commands.h"
 #include "host_test.h"
 #include "hw/tpm/crb/tpm_crb_regs.h"
+#include "hw/tpm/spapr/spapr_crq.h"
+#include "hw/tpm/spapr/spapr_papr.h"
 #include "hw/tpm/tis/tpm_tis_regs.h"
 #include "qom/testing.h"  // <check.h> without its `fail` macro, before any C++ header
 #include "qtest/libqtest/tpm_util.h"
@@ -61,7 +64,16 @@ const char *device() {
   return d && *d ? d : "tpm-crb";
 }
 bool is_crb() { return std::strcmp(device(), "tpm-crb") == 0; }
+bool is_spapr() { return std::strcmp(device(), "tpm-spapr") == 0; }
 bool is_x86() { return std::strcmp(qtest_get_arch(), "x86_64") == 0; }
+// The name of the target's machine's RAM block (docs/host.md).
+const char *ram_name() {
+  if (std::strcmp(qtest_get_arch(), "aarch64") == 0) return "mach-virt.ram";
+  if (std::strcmp(qtest_get_arch(), "ppc64") == 0) return "ppc_spapr.ram";
+  return "pc.ram";
+}
+// Where guest RAM starts on the target's machine.
+uint64_t ram_base() { return std::strcmp(qtest_get_arch(), "aarch64") == 0 ? 0x40000000 : 0; }
 uint64_t tis_base() { return is_x86() ? qtpm::tis::kIsaBase : TPM_TIS_ARM_VIRT_BASE; }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,6 +232,15 @@ class Vm {
   fake_swtpm *fake() const { return tpm_.fake(); }
 
   QTestState *s = nullptr;
+  // The guest driver's side of a pseries vTPM (tpm_ibmvtpm): set up once, then the queue index.
+  bool crq_ready = false;
+  unsigned crq_next = 0;
+
+  // After this VM took another's state by migration: the guest driver's view comes along too.
+  void adopt_guest(const Vm &source) {
+    crq_ready = source.crq_ready;
+    crq_next = source.crq_next;
+  }
 
  private:
   TpmBehind tpm_;
@@ -230,7 +251,99 @@ class Vm {
 // ---------------------------------------------------------------------------------------------
 // TPM commands through the device, as a guest driver sends them
 
+// The pseries vTPM as Linux's tpm_ibmvtpm drives it (PAPR+ VIO CRQ, hw/tpm/spapr/spapr_crq.h):
+// hypervisor calls through qtpm's `hcall` qtest command, the queue and buffer in guest RAM.
+namespace spapr_guest {
+
+using namespace qtpm::spapr;
+constexpr uint64_t kQueueGpa = 0x100000, kBufferGpa = 0x101000;
+constexpr uint64_t kQueueIoba = 0x0, kBufferIoba = 0x1000, kQueueSize = 0x1000;
+constexpr unsigned kSlots = kQueueSize / kCrqElementSize;
+
+int64_t hcall(Vm &vm, uint64_t opcode, std::vector<uint64_t> args) {
+  std::string line = "hcall " + std::to_string(opcode);
+  for (uint64_t a : args) line += " " + std::to_string(a);
+  char *reply = qtest_command(vm.s, "%s", line.c_str());
+  ck_assert_msg(g_str_has_prefix(reply, "OK "), "%s -> %s", line.c_str(), reply);
+  int64_t status = g_ascii_strtoll(reply + 3, nullptr, 10);
+  g_free(reply);
+  return status;
+}
+
+uint32_t unit(Vm &vm) {
+  json_object *r = qtest_qmp_assert_success_ref(
+      vm.s,
+      "{'execute': 'qom-get', 'arguments': {'path': '/machine/peripheral/tpm0', "
+      "'property': 'reg'}}");
+  uint32_t reg = static_cast<uint32_t>(json_object_get_int64(r));
+  json_object_put(r);
+  return reg;
+}
+
+// The driver's probe: zeroed queue, both pages mapped, queue registered, interrupts on.
+void probe(Vm &vm) {
+  uint32_t u = unit(vm);
+  qtest_memset(vm.s, kQueueGpa, 0, kQueueSize);
+  ck_assert_int_eq(hcall(vm, kHPutTce, {u, kQueueIoba, kQueueGpa | kTceRead | kTceWrite}),
+                   kHSuccess);
+  ck_assert_int_eq(hcall(vm, kHPutTce, {u, kBufferIoba, kBufferGpa | kTceRead | kTceWrite}),
+                   kHSuccess);
+  ck_assert_int_eq(hcall(vm, kHRegCrq, {u, kQueueIoba, kQueueSize}), kHSuccess);
+  ck_assert_int_eq(hcall(vm, kHVioSignal, {u, 1}), kHSuccess);
+  vm.crq_ready = true;
+  vm.crq_next = 0;
+}
+
+void start_command(Vm &vm, const Bytes &cmd) {
+  if (!vm.crq_ready) probe(vm);
+  qtest_memwrite(vm.s, kBufferGpa, cmd.data(), cmd.size());
+  CrqElement e{.valid = kCrqValidCommand,
+               .msg = kVtpmTpmCommand,
+               .len = static_cast<uint16_t>(cmd.size()),
+               .data = static_cast<uint32_t>(kBufferIoba)};
+  ck_assert_int_eq(hcall(vm, kHSendCrq, {unit(vm), e.word0(), e.word1()}), kHSuccess);
+}
+
+// The next response in the queue (consumed, as the driver does), or nothing yet.
+std::optional<CrqElement> pop(Vm &vm) {
+  uint64_t at = kQueueGpa + vm.crq_next * kCrqElementSize;
+  uint8_t raw[kCrqElementSize];
+  qtest_memread(vm.s, at, raw, sizeof(raw));
+  CrqElement e =
+      CrqElement::decode(std::span<const uint8_t, kCrqElementSize>(raw, kCrqElementSize));
+  if (!(e.valid & 0x80)) return std::nullopt;
+  qtest_writeb(vm.s, at, 0);
+  vm.crq_next = (vm.crq_next + 1) % kSlots;
+  return e;
+}
+
+Bytes response(Vm &vm, const CrqElement &e) {
+  ck_assert_msg(e.valid == kCrqValidCommand && e.msg == (kVtpmTpmCommand | kVtpmResponse),
+                "CRQ element valid 0x%02x msg 0x%02x data 0x%x", e.valid, e.msg, e.data);
+  ck_assert_uint_eq(e.data, kBufferIoba);
+  Bytes rsp(e.len);
+  qtest_memread(vm.s, kBufferGpa, rsp.data(), rsp.size());
+  return rsp;
+}
+
+// Polls the queue (a guard against a hang, not a time limit: the host completes the command
+// between two qtest commands).
+Bytes wait_response(Vm &vm) {
+  for (int i = 0; i < 60000; i++) {
+    if (std::optional<CrqElement> e = pop(vm)) return response(vm, *e);
+    g_usleep(1000);
+  }
+  ck_abort_msg("no response in the CRQ");
+  return {};
+}
+
+}  // namespace spapr_guest
+
 Bytes transmit(Vm &vm, const Bytes &cmd) {
+  if (is_spapr()) {
+    spapr_guest::start_command(vm, cmd);
+    return spapr_guest::wait_response(vm);
+  }
   Bytes rsp(4096);
   size_t n =
       is_crb()
@@ -395,7 +508,33 @@ struct TpmFacts {
   Bytes context;
 };
 
+// Guest RAM a test filled: two pages far apart, with patterns, that must come along.
+constexpr uint64_t kRamProbes[] = {0x300000, 0x5000000};
+
+Bytes ram_pattern(uint64_t at) {
+  Bytes b(4096);
+  for (size_t i = 0; i < b.size(); i++) b[i] = static_cast<uint8_t>((at >> 12) * 7 + i * 13 + 1);
+  return b;
+}
+
+void fill_guest_ram(Vm &vm) {
+  for (uint64_t at : kRamProbes) {
+    Bytes b = ram_pattern(at);
+    qtest_memwrite(vm.s, ram_base() + at, b.data(), b.size());
+  }
+}
+
+void check_guest_ram(Vm &vm) {
+  for (uint64_t at : kRamProbes) {
+    Bytes b(4096);
+    qtest_memread(vm.s, ram_base() + at, b.data(), b.size());
+    ck_assert_msg(b == ram_pattern(at), "guest RAM at 0x%llx did not come along",
+                  static_cast<unsigned long long>(at));
+  }
+}
+
 TpmFacts prepare_tpm(Vm &vm) {
+  fill_guest_ram(vm);
   startup(vm);
   extend10(vm, 0x5a);
   TpmFacts f;
@@ -474,7 +613,9 @@ void migrate_and_check(Backend backend, Transport transport) {
   expect_str(migration_event(src), "active");
   qtest_qmp_eventwait(src.s, "STOP");
   expect_str(migration_event(src), "completed");
+  dst->adopt_guest(src);
   check_tpm(*dst, facts);
+  check_guest_ram(*dst);
 }
 
 }  // namespace
@@ -524,6 +665,7 @@ void tpm12_migrate(Backend backend) {
   migrate(src, o.incoming);
   MigrationOutcome d = wait_migration(dst);
   ck_assert_msg(d.status == "completed", "%s: %s", d.status.c_str(), d.error.c_str());
+  dst.adopt_guest(src);
   ck_assert(tpm12_pcr10(dst) == before);
   // Started: a second TPM_Startup is refused (TPM_INVALID_POSTINIT, 38).
   Bytes again = transmit(dst, bytes_of(tpm12_cmd_startup_clear, sizeof(tpm12_cmd_startup_clear)));
@@ -544,6 +686,7 @@ namespace {
 
 // Starts a command as a guest driver does, without waiting for the response.
 void start_command(Vm &vm, const Bytes &cmd) {
+  if (is_spapr()) return spapr_guest::start_command(vm, cmd);
   if (is_crb()) {
     using namespace qtpm::crb;
     qtest_writel(vm.s, kBaseAddress + A_LOC_CTRL, loc_ctrl::kRequestAccess);
@@ -562,8 +705,13 @@ void start_command(Vm &vm, const Bytes &cmd) {
   qtest_writel(vm.s, base + reg::kSts, sts::kGo);
 }
 
-// Reads the response of the command started before the migration, on the destination.
+// Reads the response of the command started before the migration: it is there already.
 Bytes finished_response(Vm &vm) {
+  if (is_spapr()) {
+    std::optional<qtpm::spapr::CrqElement> e = spapr_guest::pop(vm);
+    ck_assert_msg(e.has_value(), "no response in the CRQ");
+    return spapr_guest::response(vm, *e);
+  }
   if (is_crb()) {
     using namespace qtpm::crb;
     ck_assert_uint_eq(qtest_readl(vm.s, kBaseAddress + A_CTRL_START), 0);
@@ -613,6 +761,7 @@ START_TEST(command_in_flight_completes_on_the_destination) {
   ck_assert_msg(d.status == "completed", "%s: %s", d.status.c_str(), d.error.c_str());
   // The response came with the device state: it is there to read, and the command was never
   // sent again to the destination's TPM.
+  dst.adopt_guest(src);
   Bytes rsp = finished_response(dst);
   expect_success(rsp, "TPM2_GetRandom");
   ck_assert_uint_eq(rsp.size(), 10 + 2 + 16);
@@ -623,6 +772,30 @@ START_TEST(command_in_flight_completes_on_the_destination) {
   // The device goes on: the next command runs on the destination's TPM.
   expect_success(transmit(dst, tpm2_get_random(8)), "TPM2_GetRandom after migration");
   ck_assert_uint_eq(fake_swtpm_data_command_count(dst.fake()), dst_before + 1);
+}
+END_TEST
+
+START_TEST(command_in_flight_completes_on_the_source_when_refused) {
+  TempDir tmp;
+  VmOptions o;
+  o.backend = Backend::kFake;
+  Vm src(o);
+  startup(src);
+  size_t before = fake_swtpm_data_command_count(src.fake());
+  fake_swtpm_inject_data(src.fake(), FAKE_SWTPM_DATA_SLOW, 1, 1000);
+  start_command(src, tpm2_get_random(16));
+  ck_assert(fake_swtpm_wait_data_commands(src.fake(), before + 1, 10000));
+  VmOptions d;
+  d.backend = Backend::kLibtpms;  // refused: another backend type
+  d.incoming = "unix:" + tmp.file("mig");
+  Vm dst(d);
+  migrate(src, d.incoming);
+  expect_str(wait_migration(src).status, "failed");
+  expect_str(run_state(src), "running");
+  // The guest on the source gets its response (a vTPM delivers the one it parked).
+  Bytes rsp = finished_response(src);
+  expect_success(rsp, "TPM2_GetRandom");
+  ck_assert_uint_eq(rsp.size(), 10 + 2 + 16);
 }
 END_TEST
 
@@ -674,9 +847,18 @@ START_TEST(mismatched_destinations_refuse_and_the_source_runs_on) {
 
   VmOptions other_path = same;
   other_path.device_args = std::string("-device ") + device() + ",id=tpm1,tpmdev=dev0";
+  // (A vTPM's TCE table comes before the device, and is the first object missing.)
   expect_refusal(src, tmp, other_path,
-                 "the source has device " + std::string(device()) +
-                     " at /machine/peripheral/tpm0, this machine has no device there");
+                 is_spapr() ? "the source has device spapr-tce-table at /machine/peripheral/tpm0/"
+                              "tce-table-"
+                            : "the source has device " + std::string(device()) +
+                                  " at /machine/peripheral/tpm0, this machine has no device there");
+  VmOptions more_ram = same;
+  more_ram.extra = "-m 256M";
+  expect_refusal(src, tmp, more_ram,
+                 "guest RAM '" + std::string(ram_name()) +
+                     "': the source has 128 MiB, this machine 256 MiB (give the destination -m "
+                     "128M)");
   if (tpm_swtpm_available(true)) {
     VmOptions swtpm = same;
     swtpm.backend = Backend::kSwtpm;
@@ -714,12 +896,14 @@ START_TEST(mismatched_destinations_refuse_and_the_source_runs_on) {
   migrate(src, same.incoming);
   MigrationOutcome d = wait_migration(dst);
   ck_assert_msg(d.status == "completed", "%s: %s", d.status.c_str(), d.error.c_str());
+  dst.adopt_guest(src);
   check_tpm(dst, facts);
 }
 END_TEST
 
 // What a guest sees of the device's locality state: CRB LOC_STATE, TIS locality 0's ACCESS.
 uint32_t locality_view(Vm &vm) {
+  if (is_spapr()) return 0;  // no localities; what the rollback restores is checked elsewhere
   if (is_crb()) return qtest_readl(vm.s, qtpm::crb::kBaseAddress + qtpm::crb::A_LOC_STATE);
   return qtest_readb(vm.s, tis_base() + qtpm::tis::reg::kAccess);
 }
@@ -739,12 +923,17 @@ START_TEST(a_backend_refusing_its_state_rolls_the_devices_back) {
       "blob (type 1): ",
       [&](Vm &dst) {
         dst_view = locality_view(dst);
-        ck_assert_uint_ne(dst_view, src_view);  // the load would show
+        if (!is_spapr()) ck_assert_uint_ne(dst_view, src_view);  // the load would show
         fake_swtpm_inject_ctrl(dst.fake(), kCtrlSetStateBlob, FAKE_SWTPM_CTRL_RESULT, 1, 9);
       },
       [&](Vm &dst) {
         // The device had loaded its state before the backend refused; it got its own back.
         ck_assert_uint_eq(locality_view(dst), dst_view);
+        if (is_spapr()) {  // the source's queue registration did not stay either
+          using namespace qtpm::spapr;
+          ck_assert_int_eq(spapr_guest::hcall(dst, kHRegCrq, {spapr_guest::unit(dst), 0, 0x1000}),
+                           kHSuccess);
+        }
         ck_assert(!fake_swtpm_running(dst.fake()));
       });
   expect_success(transmit(src, tpm2_get_random(8)), "TPM2_GetRandom after the refusal");
@@ -986,6 +1175,7 @@ START_TEST(run_states_follow_qemu) {
   migrate(src, d1.incoming);
   expect_str(wait_migration(dst1).status, "completed");
   expect_str(run_state(dst1), "paused");
+  dst1.adopt_guest(src);
   expect_str(wait_migration(src).status, "completed");
   expect_str(run_state(src), "postmigrate");
   expect_str(
@@ -1001,6 +1191,7 @@ START_TEST(run_states_follow_qemu) {
   migrate(dst1, d2.incoming);
   expect_str(wait_migration(dst2).status, "completed");
   expect_str(run_state(dst2), "paused");
+  dst2.adopt_guest(dst1);
   qtest_qmp_assert_success(dst2.s, "{'execute': 'cont'}");
   expect_str(run_state(dst2), "running");
   check_tpm(dst2, facts);
@@ -1075,6 +1266,7 @@ START_TEST(incoming_defer_and_migrate_incoming) {
       "The incoming migration has already been started");
   migrate(src, uri);
   expect_str(wait_migration(dst).status, "completed");
+  dst.adopt_guest(src);
   check_tpm(dst, facts);
 }
 END_TEST
@@ -1097,6 +1289,7 @@ int main() {
   tcase_add_test(ok, libtpms_over_tcp);
   tcase_add_test(ok, libtpms_save_restore);
   tcase_add_test(ok, command_in_flight_completes_on_the_destination);
+  tcase_add_test(ok, command_in_flight_completes_on_the_source_when_refused);
   if (!is_crb()) {  // tpm-crb is TPM 2.0 only
     if (tpm_swtpm_available(false)) tcase_add_test(ok, tpm12_swtpm_over_unix);
     tcase_add_test(ok, tpm12_libtpms_over_unix);
