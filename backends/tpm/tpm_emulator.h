@@ -26,6 +26,7 @@
 #include "backends/tpm/tpm_backend.h"
 #include "backends/tpm/tpm_emulator_ctrl.h"
 #include "backends/tpm/tpm_peer_io.h"
+#include "qom/saved_state.h"
 
 namespace qtpm {
 
@@ -39,7 +40,7 @@ struct EmulatorStateBlobs {
   SwtpmStateBlob savestate{swtpm::BlobType::kSavestate, 0, {}};
 };
 
-class EmulatorBackend : public TpmBackend {
+class EmulatorBackend : public TpmBackend, public Migratable {
  public:
   EmulatorBackend();
   ~EmulatorBackend() override;
@@ -67,6 +68,13 @@ class EmulatorBackend : public TpmBackend {
 
   // Where the one-line peer messages go (tests capture them).
   PeerErrorReporter &error_reporter() { return reporter_; }
+
+  // Migratable (tpm_emulator_state.cc): section "tpm-emulator", swtpm's three blobs.
+  // prepare_save() takes them (save_state_blobs); load_state() hands them to swtpm.
+  const char *state_section() const override { return kTypeTpmEmulator; }
+  Status prepare_save() override;
+  StateWriter save_state() const override;
+  Status load_state(const StateReader &state) override;
 
  protected:
   Status do_realize() override;
@@ -102,6 +110,7 @@ class EmulatorBackend : public TpmBackend {
   std::atomic<uint32_t> negotiated_{0};  // SET_BUFFERSIZE result at the last startup
   uint8_t cur_locality_ = 0xff;        // worker thread: last SET_LOCALITY (0xff: none yet)
   std::atomic<int> established_{-1};   // cached flag: -1 unknown, 0, 1
+  EmulatorStateBlobs saved_blobs_;     // taken by the last prepare_save()
 };
 
 }  // namespace qtpm

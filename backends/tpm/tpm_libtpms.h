@@ -31,6 +31,7 @@
 
 #include "backends/tpm/tpm_backend.h"
 #include "backends/tpm/tpm_nvstore.h"
+#include "qom/saved_state.h"
 
 namespace qtpm {
 
@@ -43,7 +44,7 @@ struct LibtpmsStateBlobs {
   std::vector<uint8_t> savestate;       // empty: none (always for TPM 2.0)
 };
 
-class LibtpmsBackend : public TpmBackend {
+class LibtpmsBackend : public TpmBackend, public Migratable {
  public:
   LibtpmsBackend();
   ~LibtpmsBackend() override;
@@ -66,6 +67,13 @@ class LibtpmsBackend : public TpmBackend {
   Status set_state_blobs(const LibtpmsStateBlobs &blobs);
   // Stops the TPM (TPMLIB_Terminate), after the pending request.
   void stop_tpm();
+
+  // Migratable (tpm_libtpms_state.cc): section "tpm-libtpms", libtpms' own three blobs.
+  // prepare_save() takes them (get_state_blobs); load_state() starts the TPM from them.
+  const char *state_section() const override { return kTypeTpmLibtpms; }
+  Status prepare_save() override;
+  StateWriter save_state() const override;
+  Status load_state(const StateReader &state) override;
 
  protected:
   Status do_realize() override;
@@ -118,6 +126,8 @@ class LibtpmsBackend : public TpmBackend {
   // from, applied by the worker right after its command (-1: none).  Guarded by deferred_mu_.
   std::mutex deferred_mu_;
   int deferred_reset_locality_ = -1;
+
+  LibtpmsStateBlobs saved_blobs_;  // taken by the last prepare_save()
 };
 
 }  // namespace qtpm

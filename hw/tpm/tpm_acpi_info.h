@@ -44,4 +44,13 @@ struct TpmAcpiDescription {
   bool has_sta = true;
 };
 
+// Implemented by every TPM frontend that has an ACPI description (tpm-tis, tpm-tis-device,
+// tpm-crb), so an embedder finds the description without knowing the frontend's class.
+class TpmAcpiProvider {
+ public:
+  virtual ~TpmAcpiProvider() = default;
+  // Valid after realize (and, for a platform-bus device, after the machine placed it).
+  virtual TpmAcpiDescription acpi_description() const = 0;
+};
+
 }  // namespace qtpm

@@ -13,23 +13,16 @@
 #include <string>
 
 #include "acpi/firmware_files.h"
-#include "hw/tpm/crb/tpm_crb.h"
-#include "hw/tpm/tis/tpm_tis_device.h"
+#include "hw/tpm/tpm_acpi_info.h"
 
 namespace qtpm::demo {
 
 namespace {
 
 bool describe(Device &device, TpmAcpiDescription *d) {
-  if (auto *tis = dynamic_cast<TpmTisDevice *>(&device)) {
-    *d = tis->acpi_description();
-    return true;
-  }
-  if (auto *crb = dynamic_cast<TpmCrb *>(&device)) {
-    *d = crb->acpi_description();
-    return true;
-  }
-  return false;
+  auto *provider = dynamic_cast<TpmAcpiProvider *>(&device);
+  if (provider) *d = provider->acpi_description();
+  return provider != nullptr;
 }
 
 uint64_t le(const acpi::Bytes &b, size_t off, int n) {

@@ -93,7 +93,7 @@ constexpr OptionSpec kOptions[] = {
     {"qtest", true},   {"qtest-log", true}, {"display", true},  {"nographic", false},
     {"nodefaults", false}, {"no-user-config", false}, {"S", false}, {"incoming", true},
     {"name", true},    {"m", true},        {"trace", true},     {"d", true},
-    {"version", false}, {"h", false},      {"help", false},
+    {"version", false}, {"h", false},      {"help", false},    {"dump-acpi", true},
 };
 
 const OptionSpec *find_option(std::string_view name) {
@@ -124,6 +124,9 @@ bool Parser::handle(const std::string &option, const OptionLocation &loc) {
     c_.start_paused = true;
   } else if (option == "incoming") {
     c_.incoming = loc.arg;
+  } else if (option == "dump-acpi") {
+    c_.dump_acpi = loc.arg;
+    c_.dump_acpi_loc = loc;
   } else if (option == "nodefaults") {
     c_.nodefaults = true;
   } else if (option == "version") {

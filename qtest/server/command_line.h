@@ -89,6 +89,9 @@ struct Config {
   bool start_paused = false;  // -S
   bool nodefaults = false;    // -nodefaults: the machine creates no default devices
   std::optional<std::string> incoming;
+  // -dump-acpi DIR: write the TPM's ACPI tables there once the machine is built, then exit.
+  std::optional<std::string> dump_acpi;
+  OptionLocation dump_acpi_loc;
   std::string name;
   std::vector<std::string> trace_patterns;
   bool log_guest_errors = false;

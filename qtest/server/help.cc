@@ -134,6 +134,7 @@ std::string help_usage(const std::string &program) {
          "-m [size=]SIZE     guest RAM (MiB, or with a k/M/G/T suffix; default 128M)\n"
          "-S                 start paused\n"
          "-incoming URI      wait for an incoming migration\n"
+         "-dump-acpi DIR     write the TPM's ACPI tables (SIG.aml, SIG.dsl) to DIR and exit\n"
          "-name NAME         guest name\n"
          "\n"
          "Devices:\n"

@@ -4,6 +4,7 @@
 #include "qtest/server/host.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "qom/trace.h"
 #include "qtest/server/spapr_machine_hooks.h"
@@ -73,6 +74,11 @@ Status Host::build() {
   for (const DeviceConfig &d : config_.devices) {
     if (Status st = create_device(d); !st) return Status::error(config_.error_at(d.loc, st.message()));
   }
+  Device *fwcfg = nullptr;
+  if (Status st = firmware_.create(*machine_, this, devices_, &fwcfg); !st) {
+    return Status::error(config_.error("fw_cfg: " + st.message()));
+  }
+  if (fwcfg) devices_.push_back(fwcfg);
   run_state_ = config_.incoming ? RunState::kInmigrate
                : config_.start_paused ? RunState::kPrelaunch
                                       : RunState::kRunning;
@@ -201,6 +207,7 @@ Status Host::create_device(const DeviceConfig &d) {
   if (st) {
     st = machine_->plug(device, *type);
     if (!st) device->unrealize();
+    if (st) note_mapped_address(*machine_, device);
   }
   if (!st) {
     machine_->remove_device(device);
@@ -244,6 +251,20 @@ Chardev *Host::find_chardev(std::string_view id) {
 
 void Host::clear_guest_ram() {
   if (machine_) machine_->ram().clear();
+}
+
+bool Host::dma_read(uint64_t addr, void *buf, size_t len) {
+  const uint8_t *src = machine_ ? machine_->ram_at(addr, len) : nullptr;
+  if (!src) return false;
+  std::memcpy(buf, src, len);
+  return true;
+}
+
+bool Host::dma_write(uint64_t addr, const void *buf, size_t len) {
+  uint8_t *dst = machine_ ? machine_->ram_at(addr, len) : nullptr;
+  if (!dst) return false;
+  std::memcpy(dst, buf, len);
+  return true;
 }
 
 bool Host::incoming_migration_pending() const { return config_.incoming && !incoming_done_; }

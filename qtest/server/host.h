@@ -4,8 +4,8 @@
 // backends.
 //
 // Creation order is QEMU's (softmmu/vl.c): the machine and its RAM, chardevs (-chardev, the
-// -qtest socket), TPM backends (-tpmdev), monitors' chardevs checked, devices (-device), then a
-// machine reset.  Each object gets set_host() before its properties and realize.  A failure
+// -qtest socket), TPM backends (-tpmdev), monitors' chardevs checked, devices (-device), the
+// machine's fw_cfg with the TPM's ACPI files (firmware_config.h), then a machine reset.  Each object gets set_host() before its properties and realize.  A failure
 // is one located line ("qtpm-system-x86_64: -device tpm-tis: 'tpmdev' property is required");
 // what was created so far is torn down in order, nothing leaks.
 //
@@ -26,6 +26,7 @@
 #include "qom/host_services.h"
 #include "qom/main_loop.h"
 #include "qtest/server/command_line.h"
+#include "qtest/server/firmware_config.h"
 #include "qtest/server/machine.h"
 #include "qtest/server/run_state.h"
 
@@ -53,6 +54,8 @@ class Host : public HostServices {
   CompletionLoop &completion_loop() override { return *loop_; }
   void clear_guest_ram() override;
   bool incoming_migration_pending() const override;
+  bool dma_read(uint64_t addr, void *buf, size_t len) override;
+  bool dma_write(uint64_t addr, const void *buf, size_t len) override;
 
   const Config &config() const { return config_; }
   Object *root() const { return root_.get(); }
@@ -60,6 +63,8 @@ class Host : public HostServices {
   const std::vector<Device *> &devices() const { return devices_; }
   std::vector<TpmBackend *> backends() const;
   Chardev *qtest_chardev() const { return qtest_chardev_; }
+  // The fw_cfg device's files (empty on machines without fw_cfg).
+  const FirmwareConfig &firmware() const { return firmware_; }
 
   RunState run_state() const { return run_state_; }
   void set_run_state(RunState state) { run_state_ = state; }
@@ -86,6 +91,7 @@ class Host : public HostServices {
   std::unique_ptr<Machine> machine_;
   std::vector<std::unique_ptr<TpmBackend>> backends_;
   std::vector<Device *> devices_;  // creation order; owned by the tree
+  FirmwareConfig firmware_;        // its device is the last of devices_
   Chardev *qtest_chardev_ = nullptr;
   RunState run_state_ = RunState::kPrelaunch;
   bool incoming_done_ = false;

@@ -9,6 +9,8 @@
 // its greeting.
 #pragma once
 
+#include <string>
+
 #include "qtest/server/host.h"
 #include "qtest/server/qmp_dispatcher.h"
 #include "qtest/server/qtest_server.h"
@@ -21,6 +23,9 @@ struct HostContext {
   QmpDispatcher &qmp;
   RunControl &run;
   QtestServer *qtest;  // null without -qtest
+  // A hook that cannot do what the command line asks (-incoming with an address it cannot
+  // listen on) sets this to a complete located line; the program prints it and exits 1.
+  std::string startup_error = {};
 };
 
 void register_migration_host_extension(HostContext &context) __attribute__((weak));

@@ -73,6 +73,17 @@ Status Machine::map_guest_ram(uint64_t ram_size) {
   return memory_.map(k4GiB, MemoryRegion::ram("ram-above-4g", ram_.host() + low, ram_size - low), this);
 }
 
+uint8_t *Machine::ram_at(uint64_t addr, uint64_t len) {
+  if (!AddressSpace::range_ok(addr, len)) return nullptr;
+  const AddressSpace::Mapping *m = memory_.lookup(addr);
+  // Guest RAM is what map_guest_ram() mapped with the machine as owner; device memory (the PPI
+  // page) is not guest RAM.
+  if (!m || m->owner != this || !m->region.host_ptr()) return nullptr;
+  uint64_t offset = addr - m->base;
+  if (len > m->region.size() - offset) return nullptr;
+  return m->region.host_ptr() + offset;
+}
+
 Status Machine::add_device(std::unique_ptr<Device> device, const std::optional<std::string> &id,
                            Device **out) {
   Device *raw = device.get();

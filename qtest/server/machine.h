@@ -63,6 +63,9 @@ class Machine {
   InterruptController *irq_controller() const { return intc_; }
   VirtualClock &clock() { return clock_; }
   GuestRam &ram() { return ram_; }
+  // Host memory behind guest RAM [addr, addr + len), or nullptr unless the whole range lies in
+  // one guest-RAM block (device DMA: fw_cfg).
+  uint8_t *ram_at(uint64_t addr, uint64_t len);
   bool big_endian() const { return arch_.endian == Endian::kBig; }
 
  private:

@@ -19,6 +19,7 @@
 #include "qom/object.h"
 #include "qom/trace.h"
 #include "qtest/server/command_line.h"
+#include "qtest/server/dump_acpi.h"
 #include "qtest/server/host.h"
 #include "qtest/server/host_extensions.h"
 #include "qtest/server/qmp_commands.h"
@@ -148,6 +149,7 @@ Status Session::start() {
   HostContext context{host_, qmp_, run_, qtest_.get()};
   for (HostExtensionFn extension : kHostExtensions)
     if (extension) extension(context);
+  if (!context.startup_error.empty()) return Status::error(context.startup_error);
   for (const MonitorConfig &m : host_.config().monitors) start_monitor(m);
   return Status::ok();
 }
@@ -156,6 +158,29 @@ void apply_logging(const Config &config) {
   for (const std::string &pattern : config.trace_patterns) trace_enable_pattern(pattern);
   if (config.log_guest_errors) log_mask_enable(LogCategory::kGuestError, true);
   if (config.log_unimp) log_mask_enable(LogCategory::kUnimplemented, true);
+}
+
+// -dump-acpi DIR: one line per file written, then an orderly exit (as QEMU's -dump-vmstate).
+int dump_acpi(Host &host) {
+  const Config &config = host.config();
+  auto fail = [&](const std::string &message) {
+    std::fprintf(stderr, "%s\n", config.error_at(config.dump_acpi_loc, message).c_str());
+    host.shutdown();
+    return 1;
+  };
+  if (!host.firmware().present()) {
+    return fail("machine '" + config.machine->name + "' has no ACPI tables");
+  }
+  std::vector<std::string> written;
+  Status st = dump_acpi_tables(host.firmware().files(), *config.dump_acpi, &written);
+  for (const std::string &path : written) std::printf("%s\n", path.c_str());
+  if (!st) return fail(st.message());
+  if (written.empty()) {
+    std::string note = config.error_at(config.dump_acpi_loc, "no TPM device, no tables written");
+    std::fprintf(stderr, "%s\n", note.c_str());
+  }
+  host.shutdown();
+  return 0;
 }
 
 int run_main(int argc, char **argv) {
@@ -175,6 +200,7 @@ int run_main(int argc, char **argv) {
     std::fprintf(stderr, "%s\n", st.message().c_str());
     return 1;
   }
+  if (config.dump_acpi) return dump_acpi(host);
   int status = 0;
   {
     Session session(host, signals);

@@ -28,7 +28,7 @@ namespace qtpm {
 
 inline constexpr const char *kTypeTpmCrb = "tpm-crb";
 
-class TpmCrb : public Device, public TpmFrontend, public Migratable {
+class TpmCrb : public Device, public TpmFrontend, public Migratable, public TpmAcpiProvider {
  public:
   // Regions, in the order realize declares them (the page view only in the page-aligned layout,
   // the PPI page only with ppi=on); see regions().
@@ -52,7 +52,7 @@ class TpmCrb : public Device, public TpmFrontend, public Migratable {
   Status load_state(const StateReader &state) override;
 
   // What the ACPI builder needs (valid after realize).
-  TpmAcpiDescription acpi_description() const;
+  TpmAcpiDescription acpi_description() const override;
 
   // Introspection, for embedders and tests (valid after realize).
   const crb::LayoutInfo &layout() const { return *layout_; }

@@ -23,7 +23,7 @@ namespace qtpm {
 inline constexpr const char *kTypeTpmTis = "tpm-tis";
 inline constexpr const char *kTypeTpmTisDevice = "tpm-tis-device";
 
-class TpmTisDevice : public Device, public TpmFrontend, public Migratable {
+class TpmTisDevice : public Device, public TpmFrontend, public Migratable, public TpmAcpiProvider {
  public:
   ~TpmTisDevice() override;
 
@@ -39,7 +39,7 @@ class TpmTisDevice : public Device, public TpmFrontend, public Migratable {
   Status load_state(const StateReader &state) override;
 
   // What the ACPI builder needs (hw/tpm/tpm_acpi_info.h).
-  virtual TpmAcpiDescription acpi_description() const = 0;
+  TpmAcpiDescription acpi_description() const override = 0;
 
   // The PPI page, when this device has one (ISA with ppi=on).
   virtual TpmPpi *ppi() { return nullptr; }

@@ -53,7 +53,7 @@ Status FakeTpmDevice::do_realize() {
   } else if (t == "fake-ports-isa") {
     // Two ports, as fw_cfg's selector and data registers.
     MemoryRegion r = MemoryRegion::mmio("fake-ports", 2, this, 2);
-    r.set_fixed_address(0x510);
+    r.set_fixed_address(0x520);
     r.set_space(MemoryRegion::Space::kIo);
     add_region(r);
   } else if (t.ends_with("-sysbus")) {

@@ -10,7 +10,7 @@
 //  fake-tpm-spapr   tpm-if, bus spapr-vio, no regions
 //  fake-blob-isa    not a TPM; MMIO 0x100 at 0xfed40000 (for overlap errors)
 //  fake-nouser-isa  not user-creatable
-//  fake-ports-isa   not a TPM; port I/O region of 2 bytes at 0x510
+//  fake-ports-isa   not a TPM; port I/O region of 2 bytes at 0x520 (clear of fw_cfg at 0x510)
 //  tpm-fake         backend ("-tpmdev fake,id=x[,chardev=c][,fail=on]")
 //
 // The fake MMIO register file: a read of N bytes at offset k returns bytes k, k+1, ... (LE),

@@ -160,10 +160,10 @@ START_TEST(port_io_regions) {
   auto b = build({"-device", "fake-ports-isa"});
   ck_assert_msg(b->status.is_ok(), "%s", b->status.message().c_str());
   ck_assert_ptr_nonnull(b->host->machine().io().lookup(0x511));
-  CHECK_STR(b->host->machine().memory().lookup(0x510)->region.name(), "pc.ram");  // ports are apart
+  CHECK_STR(b->host->machine().memory().lookup(0x520)->region.name(), "pc.ram");  // ports are apart
   expect_build_error({"-device", "fake-ports-isa", "-device", "fake-ports-isa"},
-                     "qtpm-system-x86_64: -device fake-ports-isa: memory region 'fake-ports' [0x510, 0x511] overlaps "
-                     "'fake-ports' [0x510, 0x511]");
+                     "qtpm-system-x86_64: -device fake-ports-isa: memory region 'fake-ports' [0x520, 0x521] overlaps "
+                     "'fake-ports' [0x520, 0x521]");
 }
 END_TEST
 

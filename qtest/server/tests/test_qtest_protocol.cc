@@ -156,12 +156,12 @@ START_TEST(port_io) {
   // A device's port I/O region (fw_cfg style): the device sees the accesses.
   Rig p({"-device", "fake-ports-isa,id=ports"});
   auto *dev = dynamic_cast<FakeTpmDevice *>(object_resolve_path(p.host->root(), "ports"));
-  CHECK_STR(p.req("outw 0x510 0x1234").c_str(), "OK\n");
+  CHECK_STR(p.req("outw 0x520 0x1234").c_str(), "OK\n");
   ck_assert_uint_eq(dev->accesses.back().value, 0x1234);
   ck_assert(dev->accesses.back().write);
-  CHECK_STR(p.req("inb 0x511").c_str(), "OK 0x0001\n");
-  CHECK_STR(p.req("inl 0x510").c_str(), "OK 0xffff0100\n");  // 2 bytes of device, 2 unassigned
-  CHECK_STR(p.req("readw 0x510").c_str(), "OK 0x0000000000000000\n");  // not in memory
+  CHECK_STR(p.req("inb 0x521").c_str(), "OK 0x0001\n");
+  CHECK_STR(p.req("inl 0x520").c_str(), "OK 0xffff0100\n");  // 2 bytes of device, 2 unassigned
+  CHECK_STR(p.req("readw 0x520").c_str(), "OK 0x0000000000000000\n");  // not in memory
   CHECK_STR(r.req("outw 0x10000 1").c_str(), "ERR port out of range\n");
 }
 END_TEST
