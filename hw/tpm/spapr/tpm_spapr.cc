@@ -192,7 +192,7 @@ void TpmSpapr::tpm_request_completed(std::unique_ptr<TpmRequest> request) {
   if (discarding_ || !realized()) return;
   state_ = State::kCompletion;
   uint32_t length = uint32_t(std::min<size_t>(request->response.size(), be_buffer_size_));
-  std::memcpy(buffer_.data(), request->response.data(), length);
+  if (length) std::memcpy(buffer_.data(), request->response.data(), length);
   QTPM_TRACE("tpm_spapr_completed", "%u bytes, %s", length,
              request->status.is_ok() ? "ok" : request->status.message().c_str());
   if (parking_) {
