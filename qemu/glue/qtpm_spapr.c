@@ -33,10 +33,10 @@
 /*
  * A qtpm state blob in the migration stream: be32 length, then the bytes.  The length comes from
  * the stream, so it is bounded before anything is allocated (a VBUFFER_ALLOC field would
- * allocate whatever the stream says).  The device's blob is a few KiB; a backend's carries the
- * TPM's permanent and volatile state (swtpm: tens of KiB).
+ * allocate whatever the stream says).  The device's blob is a few KiB; a backend's carries at
+ * most three TPM state blobs of 16 MiB each (swtpm's and libtpms' limits).
  */
-#define QTPM_SPAPR_MAX_BLOB (16 * 1024 * 1024)
+#define QTPM_SPAPR_MAX_BLOB (3 * 16 * 1024 * 1024 + 64 * 1024)
 
 typedef struct QtpmBlob {
     uint8_t *data;
