@@ -9,7 +9,8 @@
  *   qtpm's responses -> spapr_vio_send_crq (queue + interrupt pulse)
  *   machine reset    -> SpaprVioDeviceClass.reset (after the bus quiesced the device)
  *   migration        -> a "tpm-spapr" section: QEMU's VIO part, then qtpm's device and backend
- *                       state blobs; a source that resumes delivers its parked response.
+ *                       state (qtpm_migration.c); a source that resumes delivers its parked
+ *                       response; a backend whose state cannot travel blocks migration.
  * Built for targets with CONFIG_TPM_SPAPR only (qemu-system-ppc64).
  */
 #include "qemu/osdep.h"
@@ -21,7 +22,6 @@
 #include "hw/ppc/spapr.h"
 #include "hw/ppc/spapr_vio.h"
 #include "hw/qdev-properties.h"
-#include "migration/qemu-file-types.h"
 #include "migration/vmstate.h"
 #include "sysemu/runstate.h"
 #include "sysemu/tpm.h"
@@ -30,26 +30,13 @@
 
 #define TYPE_QTPM_SPAPR "tpm-spapr"
 
-/*
- * A qtpm state blob in the migration stream: be32 length, then the bytes.  The length comes from
- * the stream, so it is bounded before anything is allocated (a VBUFFER_ALLOC field would
- * allocate whatever the stream says).  The device's blob is a few KiB; a backend's carries at
- * most three TPM state blobs of 16 MiB each (swtpm's and libtpms' limits).
- */
-#define QTPM_SPAPR_MAX_BLOB (3 * 16 * 1024 * 1024 + 64 * 1024)
-
-typedef struct QtpmBlob {
-    uint8_t *data;
-    uint32_t len;
-} QtpmBlob;
-
 typedef struct QtpmSpaprState {
     SpaprVioDevice vdev;
     QtpmDevice *dev;
     char *compatible;          /* "IBM,vtpm20" / "IBM,vtpm", from the backend at realize */
     VMChangeStateEntry *vm_change;
-    QtpmBlob dev_blob;
-    QtpmBlob be_blob;
+    QtpmGlueBlobs blobs;       /* the device's and its backend's state while migrating */
+    Error *blocker;            /* the backend's state cannot migrate (passthrough) */
 } QtpmSpaprState;
 
 DECLARE_INSTANCE_CHECKER(QtpmSpaprState, QTPM_SPAPR, TYPE_QTPM_SPAPR)
@@ -130,6 +117,8 @@ static void glue_vm_change(void *opaque, bool running, RunState state)
     }
 }
 
+static QtpmBackend *qtpm_backend_of(QtpmSpaprState *s);
+
 /* query-tpm lists only backends bound to a frontend. */
 static void bind_qemu_backend(QtpmSpaprState *s)
 {
@@ -153,12 +142,18 @@ static void glue_spapr_realize(SpaprVioDevice *vdev, Error **errp)
         .dma_reset = NULL, /* the bus's quiesce resets the TCE table */
         .send_crq = glue_send_crq,
     };
+    Error *err = NULL;
     char *msg = NULL;
 
     if (qtpm_spapr_set_unit(s->dev, vdev->reg, vdev->irq, &msg) != QTPM_OK ||
         qtpm_spapr_attach(s->dev, &ops, s, &msg) != QTPM_OK ||
         qtpm_device_realize(s->dev, &msg) != QTPM_OK) {
         qtpm_glue_set_error(errp, msg, NULL);
+        return;
+    }
+    s->blocker = qtpm_glue_add_blocker(qtpm_backend_of(s), &err);
+    if (err) {
+        error_propagate(errp, err);
         return;
     }
     vdev->crq.SendFunc = glue_do_crq;
@@ -196,61 +191,12 @@ static void glue_set_tpmdev(Object *obj, Visitor *v, const char *name, void *opa
     }
 }
 
-/* ---- migration ------------------------------------------------------------------------------ */
-
-static int blob_get(QEMUFile *f, void *pv, size_t size, const VMStateField *field)
-{
-    QtpmBlob *b = pv;
-    uint32_t len = qemu_get_be32(f);
-
-    if (len > QTPM_SPAPR_MAX_BLOB) {
-        error_report("tpm-spapr: the migration stream's %s has %" PRIu32 " bytes, more than "
-                     "the %d a vTPM state can have", field->name, len, QTPM_SPAPR_MAX_BLOB);
-        return -EINVAL;
-    }
-    g_free(b->data);
-    b->data = g_malloc(len ? len : 1);
-    b->len = len;
-    qemu_get_buffer(f, b->data, len);
-    return qemu_file_get_error(f);
-}
-
-static int blob_put(QEMUFile *f, void *pv, size_t size, const VMStateField *field,
-                    JSONWriter *vmdesc)
-{
-    QtpmBlob *b = pv;
-
-    qemu_put_be32(f, b->len);
-    qemu_put_buffer(f, b->data, b->len);
-    return 0;
-}
-
-static const VMStateInfo vmstate_info_qtpm_blob = {
-    .name = "qtpm-blob",
-    .get = blob_get,
-    .put = blob_put,
-};
-
-#define VMSTATE_QTPM_BLOB(_field) {                               \
-    .name = stringify(_field),                                   \
-    .size = sizeof(QtpmBlob),                                    \
-    .info = &vmstate_info_qtpm_blob,                             \
-    .flags = VMS_SINGLE,                                         \
-    .offset = offsetof(QtpmSpaprState, _field),                  \
-}
-
-static void blob_set(QtpmBlob *b, uint8_t *data, size_t len)
-{
-    g_free(b->data);
-    b->data = g_memdup2(data, len);
-    b->len = len;
-    qtpm_free(data);
-}
+/* ---- migration: the shared helpers of qtpm_migration.c ---------------------------------- */
 
 static QtpmBackend *qtpm_backend_of(QtpmSpaprState *s)
 {
     g_autofree char *id = qtpm_device_get_property(s->dev, "tpmdev");
-    TPMBackend *be = id ? qemu_find_tpm_be(id) : NULL;
+    TPMBackend *be = id && *id ? qemu_find_tpm_be(id) : NULL;
 
     return be ? qtpm_glue_backend(be) : NULL;
 }
@@ -259,26 +205,13 @@ static QtpmBackend *qtpm_backend_of(QtpmSpaprState *s)
 static int glue_pre_save(void *opaque)
 {
     QtpmSpaprState *s = opaque;
-    QtpmBackend *be = qtpm_backend_of(s);
-    uint8_t *data = NULL;
-    size_t len = 0;
-    char *msg = NULL;
 
-    if (qtpm_device_save_state(s->dev, &data, &len, &msg) != QTPM_OK) {
-        error_report("tpm-spapr: %s", msg);
-        qtpm_free(msg);
-        return -1;
-    }
-    blob_set(&s->dev_blob, data, len);
-    blob_set(&s->be_blob, NULL, 0);
-    if (be) {
-        if (qtpm_backend_save_state(be, &data, &len, &msg) != QTPM_OK) {
-            error_report("tpm-spapr: %s", msg);
-            qtpm_free(msg);
-            return -1;
-        }
-        blob_set(&s->be_blob, data, len);
-    }
+    return qtpm_glue_take_state(s->dev, qtpm_backend_of(s), &s->blobs);
+}
+
+static int glue_post_save(void *opaque)
+{
+    qtpm_glue_blobs_clear(&((QtpmSpaprState *)opaque)->blobs);
     return 0;
 }
 
@@ -287,21 +220,8 @@ static int glue_pre_save(void *opaque)
 static int glue_post_load(void *opaque, int version_id)
 {
     QtpmSpaprState *s = opaque;
-    QtpmBackend *be = qtpm_backend_of(s);
-    char *msg = NULL;
 
-    if (s->be_blob.len && be &&
-        qtpm_backend_load_state(be, s->be_blob.data, s->be_blob.len, &msg) != QTPM_OK) {
-        error_report("tpm-spapr: %s", msg);
-        qtpm_free(msg);
-        return -EINVAL;
-    }
-    if (qtpm_device_load_state(s->dev, s->dev_blob.data, s->dev_blob.len, &msg) != QTPM_OK) {
-        error_report("tpm-spapr: %s", msg);
-        qtpm_free(msg);
-        return -EINVAL;
-    }
-    return 0;
+    return qtpm_glue_apply_state(s->dev, qtpm_backend_of(s), TYPE_QTPM_SPAPR, &s->blobs);
 }
 
 static const VMStateDescription vmstate_qtpm_spapr = {
@@ -309,11 +229,18 @@ static const VMStateDescription vmstate_qtpm_spapr = {
     .version_id = 1,
     .minimum_version_id = 1,
     .pre_save = glue_pre_save,
+    .post_save = glue_post_save,
     .post_load = glue_post_load,
     .fields = (VMStateField[]) {
         VMSTATE_SPAPR_VIO(vdev, QtpmSpaprState), /* the queue and signal mode: QEMU's */
-        VMSTATE_QTPM_BLOB(dev_blob),
-        VMSTATE_QTPM_BLOB(be_blob),
+        {
+            /* be32 length + bytes, device then backend; lengths bounded before allocation */
+            .name = "qtpm-state",
+            .size = sizeof(QtpmGlueBlobs),
+            .info = &qtpm_glue_blobs_info,
+            .flags = VMS_SINGLE,
+            .offset = offsetof(QtpmSpaprState, blobs),
+        },
         VMSTATE_END_OF_LIST()
     },
 };
@@ -335,9 +262,9 @@ static void glue_spapr_instance_finalize(Object *obj)
         qemu_del_vm_change_state_handler(s->vm_change);
     }
     qtpm_device_free(s->dev);
+    qtpm_glue_del_blocker(&s->blocker);
     qtpm_free(s->compatible);
-    g_free(s->dev_blob.data);
-    g_free(s->be_blob.data);
+    qtpm_glue_blobs_clear(&s->blobs);
 }
 
 static TPMVersion glue_spapr_get_version(TPMIf *ti)
