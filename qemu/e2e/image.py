@@ -247,10 +247,24 @@ def build(cache=None, arch="x86_64"):
     return fetch_kernel(cache, arch), build_initramfs(cache, arch)
 
 
-if __name__ == "__main__":
+def main():
+    import argparse
+    ap = argparse.ArgumentParser(description="Builds (or finds in the cache) the e2e guest kernel "
+                                 "and initramfs and prints their paths.")
+    ap.add_argument("--cache", help="work directory (default: %s)" % default_cache_dir())
+    ap.add_argument("--arch", default="x86_64", choices=sorted(ARCHES))
+    ap.add_argument("--kernel-only", action="store_true", help="only download/unpack the kernel")
+    args = ap.parse_args()
+    cache = args.cache or default_cache_dir()
     try:
-        k, i = build(sys.argv[1] if len(sys.argv) > 1 else None)
+        if args.kernel_only:
+            os.makedirs(cache, exist_ok=True)
+            print(fetch_kernel(cache, args.arch))
+        else:
+            print("\n".join(build(cache, args.arch)))
     except ImageError as e:
         sys.exit("e2e: %s" % e)
-    print(k)
-    print(i)
+
+
+if __name__ == "__main__":
+    main()
