@@ -4,6 +4,7 @@
 // (qom/saved_state.h) of whatever object the handle holds.
 
 #include "capi/capi_host.h"
+#include "backends/tpm/tpm_backend.h"
 #include "qom/saved_state.h"
 #include "qtpm/qtpm.h"
 
@@ -64,6 +65,13 @@ int qtpm_backend_save_state(QtpmBackend *be, uint8_t **data, size_t *len, char *
 
 int qtpm_backend_load_state(QtpmBackend *be, const uint8_t *data, size_t len, char **errmsg) {
   return load(be ? be->object.get() : nullptr, data, len, errmsg);
+}
+
+int qtpm_backend_migration_blocker(const QtpmBackend *be, char **reason) {
+  if (!be || !be->backend) return fail(reason, QTPM_ERROR, "migration: no backend given");
+  std::string why;
+  if (be->backend->blocks_migration(&why)) return fail(reason, QTPM_NOT_SUPPORTED, why);
+  return succeed(reason);
 }
 
 }  // extern "C"

@@ -24,6 +24,7 @@ class EchoBackend : public TpmBackend, public Migratable {
   EchoBackend() {
     add_string_property("chardev", &chardev_, "", "a chardev that must exist");
     add_bool_property("fail-startup", &fail_startup_, false, "fail every startup");
+    add_bool_property("block-migration", &block_migration_, false, "refuse to migrate");
   }
   ~EchoBackend() override { stop_worker(); }
 
@@ -32,6 +33,11 @@ class EchoBackend : public TpmBackend, public Migratable {
   std::string tpm_type() const override { return "echo"; }
   std::vector<std::pair<std::string, std::string>> tpm_options() const override {
     return {{"chardev", chardev_}};
+  }
+
+  bool blocks_migration(std::string *reason) const override {
+    if (block_migration_ && reason) *reason = "tpm-echo: told not to migrate";
+    return block_migration_;
   }
 
   const char *state_section() const override { return "tpm-echo"; }
@@ -66,6 +72,7 @@ class EchoBackend : public TpmBackend, public Migratable {
  private:
   std::string chardev_;
   bool fail_startup_ = false;
+  bool block_migration_ = false;
   uint32_t answered_ = 0;  // worker thread writes, main thread reads after finish_sync
 };
 

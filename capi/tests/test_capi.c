@@ -471,6 +471,17 @@ START_TEST(test_saved_state) {
   expect_error(err, "tpm-echo");
   qtpm_free(blob);
 
+  /* Asking whether a backend can migrate takes nothing from it. */
+  err = (char *)"x";
+  ck_assert_int_eq(qtpm_backend_migration_blocker(be, &err), QTPM_OK);
+  ck_assert_ptr_null(err);
+  ck_assert_int_eq(qtpm_backend_migration_blocker(NULL, &err), QTPM_ERROR);
+  qtpm_free(err);
+  QtpmBackend *blocked = new_echo("id=tpm1,block-migration=on");
+  ck_assert_int_eq(qtpm_backend_migration_blocker(blocked, &err), QTPM_NOT_SUPPORTED);
+  expect_error(err, "tpm-echo: told not to migrate");
+  qtpm_backend_free(blocked);
+
   /* A frontend the ACPI builder cannot describe gets "not supported", not a guess. */
   uint8_t *aml = (uint8_t *)"x";
   ck_assert_int_eq(qtpm_device_acpi_aml(dev, &aml, &len, &err), QTPM_NOT_SUPPORTED);

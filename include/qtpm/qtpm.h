@@ -354,6 +354,12 @@ int qtpm_device_load_state(QtpmDevice *dev, const uint8_t *data, size_t len, cha
 int qtpm_backend_save_state(QtpmBackend *be, uint8_t **data, size_t *len, char **errmsg);
 int qtpm_backend_load_state(QtpmBackend *be, const uint8_t *data, size_t len, char **errmsg);
 
+/* Whether the backend's TPM state can travel at all, asked without taking it (QEMU: at realize,
+ * for migrate_add_blocker).  QTPM_OK when it can; QTPM_NOT_SUPPORTED with the one-line reason
+ * in *reason when it cannot (passthrough: a host TPM's state stays on the host; a swtpm without
+ * the state-blob commands).  *reason is freed with qtpm_free; NULL on QTPM_OK. */
+int qtpm_backend_migration_blocker(const QtpmBackend *be, char **reason);
+
 #ifdef __cplusplus
 }
 #endif
