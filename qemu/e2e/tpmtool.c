@@ -12,6 +12,9 @@
  *   tpmtool sha256cat HEX HEX      SHA-256 of the two byte strings concatenated (the expected value
  *                                  of a PCR after an extend), printed as hex
  *   tpmtool u32le FILE OFFSET      a little-endian 32-bit field of a file (ACPI start method)
+ *   tpmtool crbregs BASE           the CRB command/response buffer address and size registers
+ *                                  (TCG PC Client PTP 1.05, CRB control area) read through
+ *                                  /dev/mem (needs iomem=relaxed: tpm_crb owns the region)
  *
  * Command layouts: TCG TPM 2.0 Library Part 3 (rev 1.59) for GetRandom, PCR_Extend, PCR_Read;
  * TPM 1.2 Main Part 3 (rev 116) for TPM_GetRandom; TCG PC Client Specific Implementation
@@ -25,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -474,6 +478,31 @@ static int cmd_u32le(const char *path, const char *offset)
     return 0;
 }
 
+static int cmd_crbregs(const char *base_arg)
+{
+    unsigned long base = strtoul(base_arg, NULL, 0);
+    int fd = open("/dev/mem", O_RDONLY | O_SYNC);
+    if (fd < 0) {
+        printf("E2E-TOOL crbregs FAIL /dev/mem: %s\n", strerror(errno));
+        return 1;
+    }
+    void *map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, (off_t)base);
+    close(fd);
+    if (map == MAP_FAILED) {
+        printf("E2E-TOOL crbregs FAIL mmap 0x%lx: %s\n", base, strerror(errno));
+        return 1;
+    }
+    /* Plain 32-bit reads of registers without side effects. */
+    volatile const uint32_t *r = map;
+    uint32_t cmd_size = r[0x58 / 4], cmd_lo = r[0x5c / 4], cmd_hi = r[0x60 / 4];
+    uint32_t rsp_size = r[0x64 / 4], rsp_lo = r[0x68 / 4], rsp_hi = r[0x6c / 4];
+    munmap(map, 4096);
+    printf("E2E-TOOL crbregs PASS cmd=0x%llx+0x%x rsp=0x%llx+0x%x\n",
+           (unsigned long long)cmd_hi << 32 | cmd_lo, cmd_size,
+           (unsigned long long)rsp_hi << 32 | rsp_lo, rsp_size);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -487,7 +516,9 @@ int main(int argc, char **argv)
         return cmd_sha256cat(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "u32le"))
         return cmd_u32le(argv[2], argv[3]);
+    if (argc == 3 && !strcmp(argv[1], "crbregs"))
+        return cmd_crbregs(argv[2]);
     fprintf(stderr, "usage: tpmtool bench DEV N | getrandom12 DEV | replay12 LOG PCRS | "
-                    "sha256cat HEX HEX | u32le FILE OFFSET\n");
+                    "sha256cat HEX HEX | u32le FILE OFFSET | crbregs BASE\n");
     return 2;
 }
