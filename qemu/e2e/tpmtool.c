@@ -7,6 +7,8 @@
  *                                  and TPM2_PCR_Read(sha256:16) through DEV (raw command/response
  *                                  writes, as a resource-manager client) and prints the medians
  *   tpmtool getrandom12 DEV        one raw TPM 1.2 TPM_GetRandom(16) through DEV
+ *   tpmtool extend12 DEV PCR HEX   one raw TPM 1.2 TPM_Extend of a 20-byte digest; prints the new
+ *                                  PCR value
  *   tpmtool replay12 LOG PCRS      replays a TPM 1.2 (TCPA, SHA-1) firmware event log and compares
  *                                  the result with Linux's /sys/class/tpm/tpm0/pcrs
  *   tpmtool sha256cat HEX HEX      SHA-256 of the two byte strings concatenated (the expected value
@@ -17,7 +19,7 @@
  *                                  /dev/mem (needs iomem=relaxed: tpm_crb owns the region)
  *
  * Command layouts: TCG TPM 2.0 Library Part 3 (rev 1.59) for GetRandom, PCR_Extend, PCR_Read;
- * TPM 1.2 Main Part 3 (rev 116) for TPM_GetRandom; TCG PC Client Specific Implementation
+ * TPM 1.2 Main Part 3 (rev 116) for TPM_GetRandom and TPM_Extend; TCG PC Client Specific Implementation
  * Specification for Conventional BIOS 1.21 for the SHA-1 event log (TCG_PCClientPCREventStruct).
  * Hashes: FIPS 180-4.  Every result is one line starting with "E2E-TOOL"; the guest init turns it
  * into its check lines.  Exit status 0 only on success.
@@ -335,6 +337,36 @@ static int cmd_getrandom12(const char *dev)
     return 0;
 }
 
+static int cmd_extend12(const char *dev, const char *pcr_arg, const char *hex)
+{
+    /* TPM_Extend: TPM_TAG_RQU_COMMAND, size 34, TPM_ORD_Extend, pcrNum, inDigest[20]. */
+    uint8_t cmd[34], rsp[64];
+    put_be16(cmd, 0x00c1);
+    put_be32(cmd + 2, sizeof(cmd));
+    put_be32(cmd + 6, 0x14);
+    put_be32(cmd + 10, (uint32_t)strtoul(pcr_arg, NULL, 0));
+    if (parse_hex(hex, cmd + 14, 20) != 20) {
+        printf("E2E-TOOL extend12 FAIL digest must be 20 bytes of hex\n");
+        return 1;
+    }
+    int fd = open(dev, O_RDWR);
+    if (fd < 0) {
+        printf("E2E-TOOL extend12 FAIL open %s: %s\n", dev, strerror(errno));
+        return 1;
+    }
+    uint32_t rc = 0;
+    int got = transact(fd, cmd, sizeof(cmd), rsp, sizeof(rsp), &rc);
+    close(fd);
+    if (got < 30 || rc != 0) {
+        printf("E2E-TOOL extend12 FAIL %s rc=0x%x\n", got < 0 ? strerror(errno) : "", rc);
+        return 1;
+    }
+    printf("E2E-TOOL extend12 PASS ");
+    print_hex(rsp + 10, 20);
+    printf("\n");
+    return 0;
+}
+
 static uint8_t *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -510,6 +542,8 @@ int main(int argc, char **argv)
         return cmd_bench(argv[2], atoi(argv[3]) > 0 ? atoi(argv[3]) : 1);
     if (argc == 3 && !strcmp(argv[1], "getrandom12"))
         return cmd_getrandom12(argv[2]);
+    if (argc == 5 && !strcmp(argv[1], "extend12"))
+        return cmd_extend12(argv[2], argv[3], argv[4]);
     if (argc == 4 && !strcmp(argv[1], "replay12"))
         return cmd_replay12(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "sha256cat"))
@@ -518,7 +552,7 @@ int main(int argc, char **argv)
         return cmd_u32le(argv[2], argv[3]);
     if (argc == 3 && !strcmp(argv[1], "crbregs"))
         return cmd_crbregs(argv[2]);
-    fprintf(stderr, "usage: tpmtool bench DEV N | getrandom12 DEV | replay12 LOG PCRS | "
+    fprintf(stderr, "usage: tpmtool bench DEV N | getrandom12 DEV | extend12 DEV PCR HEX | replay12 LOG PCRS | "
                     "sha256cat HEX HEX | u32le FILE OFFSET | crbregs BASE\n");
     return 2;
 }
