@@ -197,7 +197,8 @@ def build_initramfs(cache, arch):
                 libs.append(lib)
     libs.remove(a["tpm2_tools"])
     out = os.path.join(cache, "initramfs-%s.cpio.gz" % arch)
-    stamp = _inputs_hash(arch, [init, tool, a["busybox"], a["tpm2_tools"]] + libs)
+    stamp = _inputs_hash(arch, [os.path.abspath(__file__), init, tool, a["busybox"],
+                                a["tpm2_tools"]] + libs)
     stamp_file = out + ".stamp"
     if os.path.exists(out) and os.path.exists(stamp_file):
         with open(stamp_file) as f:
