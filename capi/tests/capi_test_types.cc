@@ -13,6 +13,7 @@
 #include "hw/tpm/tpm_ppi.h"
 #include "qom/chardev.h"
 #include "qom/saved_state.h"
+#include "qom/trace.h"
 
 namespace {
 
@@ -198,4 +199,9 @@ extern "C" void capi_test_register_types(void) {
   dev.interfaces = {kTypeTpmIf};
   dev.bus = "isa";
   type_register(dev);
+}
+
+// Whether a trace event is on (the C test checks qtpm_trace_enable through it).
+extern "C" bool capi_test_trace_enabled(const char *event) {
+  return qtpm::trace_event_enabled(event);
 }

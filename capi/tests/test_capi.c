@@ -19,7 +19,8 @@
 
 #include "qtpm/qtpm.h"
 
-void capi_test_register_types(void); /* capi_test_types.cc */
+void capi_test_register_types(void);           /* capi_test_types.cc */
+bool capi_test_trace_enabled(const char *event); /* capi_test_types.cc */
 
 /* ---- A host whose main loop is a queue the test drains (posts come from worker threads) ---- */
 
@@ -175,6 +176,19 @@ START_TEST(test_version_and_types) {
   ck_assert_ptr_null(qtpm_type_property_names(QTPM_TYPE_DEVICE)); /* abstract */
   ck_assert_int_eq(qtpm_type_info("nope", &info, &err), QTPM_ERROR);
   expect_error(err, "unknown type 'nope'");
+}
+END_TEST
+
+START_TEST(test_trace_enable) {
+  ck_assert(!capi_test_trace_enabled("capi_test_event"));
+  qtpm_trace_enable(NULL);
+  qtpm_trace_enable("");
+  ck_assert(!capi_test_trace_enabled("capi_test_event"));
+  qtpm_trace_enable("capi_test_*");
+  ck_assert(capi_test_trace_enabled("capi_test_event"));
+  ck_assert(!capi_test_trace_enabled("other_event"));
+  qtpm_trace_enable("-capi_test_event");
+  ck_assert(!capi_test_trace_enabled("capi_test_event"));
 }
 END_TEST
 
@@ -730,6 +744,7 @@ int main(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_version_and_types);
+  tcase_add_test(tc, test_trace_enable);
   tcase_add_test(tc, test_host_needs_post);
   tcase_add_test(tc, test_backend_errors);
   tcase_add_test(tc, test_device_errors);

@@ -61,6 +61,12 @@ void qtpm_free(void *p);
 /* Frees a NULL-terminated array of strings and its elements. */
 void qtpm_strv_free(char **strv);
 
+/* Switches qtpm's trace events on by glob pattern ("tpm_emulator_*"; a leading '-' switches
+ * them off; "guest_errors" and "unimp" switch on the guest-error log), one line per event on
+ * standard error.  For embedders that map an option or environment variable onto qtpm's events
+ * (QEMU glue: QTPM_TRACE="pattern,pattern").  NULL or "" does nothing. */
+void qtpm_trace_enable(const char *pattern);
+
 typedef enum QtpmStatus {
   QTPM_OK = 0,
   QTPM_ERROR = -1,         /* invalid input or a failure, described by errmsg */
