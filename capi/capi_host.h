@@ -89,6 +89,9 @@ struct QtpmBackend {
 };
 
 struct QtpmDevice {
+  // What the embedder attached for the device to point at (capi_spapr.cc: the sPAPR DMA
+  // window); declared first so that it outlives the device.
+  std::shared_ptr<void> attachment;
   QtpmHost *host = nullptr;
   std::unique_ptr<qtpm::Object> object;
   qtpm::Device *device = nullptr;  // the same object

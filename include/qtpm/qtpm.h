@@ -366,6 +366,88 @@ int qtpm_backend_load_state(QtpmBackend *be, const uint8_t *data, size_t len, ch
  * the state-blob commands).  *reason is freed with qtpm_free; NULL on QTPM_OK. */
 int qtpm_backend_migration_blocker(const QtpmBackend *be, char **reason);
 
+/* ------------------------------------------------------------------------------------------- */
+/* PAPR virtual I/O devices (pSeries: tpm-spapr; docs/spapr.md)
+ *
+ * A VIO device lives on the embedder's VIO bus.  The embedder chooses its unit address and
+ * interrupt, owns its TCE table (the DMA window), and usually its Command/Response Queue too
+ * (QEMU: hw/ppc/spapr_vio.c): then it passes send_crq, forwards H_SEND_CRQ to
+ * qtpm_spapr_h_send_crq, and raises the interrupt itself.  An embedder without a CRQ layer
+ * leaves send_crq NULL and forwards the CRQ hypervisor calls to qtpm_spapr_hcall; the device
+ * then keeps the queue in guest memory and pulses IRQ line 0 (qtpm_device_connect_irq).
+ * These functions answer QTPM_NOT_SUPPORTED ("not a VIO device") for other devices. */
+
+/* What became of a CRQ element (QEMU's spapr_vio_send_crq: 0 sent, 1 queue full, < 0 failed). */
+typedef enum QtpmCrqSendResult {
+  QTPM_CRQ_SENT = 0,
+  QTPM_CRQ_QUEUE_FULL = 1,  /* the guest has not consumed the slot at the queue's next entry */
+  QTPM_CRQ_NO_QUEUE = 2,    /* the guest registered no queue */
+  QTPM_CRQ_DMA_FAILURE = 3, /* the queue is not mapped in the DMA window */
+} QtpmCrqSendResult;
+
+#define QTPM_CRQ_ELEMENT_SIZE 16
+
+typedef struct QtpmSpaprOps {
+  size_t size; /* sizeof(QtpmSpaprOps) */
+  /* Required.  Copy `len` bytes from / to I/O bus address `ioba` through the device's TCE
+   * window; false when any page of the range is outside the window or not mapped for that
+   * direction.  A failed write should write nothing (check the whole range first).  QEMU:
+   * spapr_vio_dma_valid + spapr_vio_dma_read/_write. */
+  bool (*dma_read)(void *opaque, uint64_t ioba, void *buf, size_t len);
+  bool (*dma_write)(void *opaque, uint64_t ioba, const void *buf, size_t len);
+  /* Optional.  Unmaps every page of the window; called at device reset.  QEMU: NULL (its bus
+   * reset clears the TCE table already). */
+  void (*dma_reset)(void *opaque);
+  /* Optional.  Queues a response element (16 bytes, big-endian, as the guest reads it) and
+   * signals the guest as the embedder's VIO layer does.  QEMU: spapr_vio_send_crq().  NULL: the
+   * device keeps the queue itself (qtpm_spapr_hcall). */
+  QtpmCrqSendResult (*send_crq)(void *opaque, const uint8_t element[QTPM_CRQ_ELEMENT_SIZE]);
+} QtpmSpaprOps;
+
+/* Class facts the embedder's VIO layer and device tree need (QEMU: SpaprVioDeviceClass). */
+typedef struct QtpmSpaprInfo {
+  const char *dt_name;       /* node name prefix: "vtpm" (node "vtpm@<reg hex>"); borrowed */
+  const char *dt_type;       /* "device_type": "IBM,vtpm"; NULL for none; borrowed */
+  uint32_t signal_mask;      /* the modes H_VIO_SIGNAL accepts (0x1) */
+  uint64_t rtce_window_size; /* bytes of I/O bus addresses, 4 KiB TCE pages; 0: no window */
+  bool has_crq;              /* the device takes CRQ messages */
+} QtpmSpaprInfo;
+
+int qtpm_spapr_info(const QtpmDevice *dev, QtpmSpaprInfo *info, char **errmsg);
+
+/* "compatible" of the device-tree node: "IBM,vtpm20" for a TPM 2.0 backend, "IBM,vtpm" for 1.2
+ * (decided by the backend, so ask after realize).  Free with qtpm_free; NULL when the device is
+ * not a VIO device or has none. */
+char *qtpm_spapr_dt_compatible(const QtpmDevice *dev);
+
+/* The unit address ("reg") and interrupt source number the bus chose.  Before realize (QEMU's
+ * bus assigns both before the device's own realize); the saved state checks them on load. */
+int qtpm_spapr_set_unit(QtpmDevice *dev, uint32_t reg, uint32_t irq, char **errmsg);
+
+/* Attaches the embedder's DMA window and, optionally, its CRQ sender (`ops` is copied; `opaque`
+ * must live as long as the device).  Before or after realize; a device without a window fails
+ * every DMA (the guest gets COPY_IN_FAILED / COPY_OUT_FAILED).  Fails without dma_read/_write. */
+int qtpm_spapr_attach(QtpmDevice *dev, const QtpmSpaprOps *ops, void *opaque, char **errmsg);
+
+/* H_SEND_CRQ: the guest's message as the call's two registers (the element's big-endian
+ * halves).  Returns the hypervisor call's status: 0 H_SUCCESS, 1 H_BUSY (a command is still
+ * running), -1 H_HARDWARE (no CRQ), -4 H_PARAMETER (not a realized VIO device).  Responses come
+ * later through send_crq (or the device's own queue), on the main loop. */
+int64_t qtpm_spapr_h_send_crq(QtpmDevice *dev, uint64_t word0, uint64_t word1);
+
+/* For embedders without their own CRQ layer: the VIO hypervisor calls of a unit, with the
+ * arguments after the unit address.  H_REG_CRQ 0xfc (queue ioba, length), H_FREE_CRQ 0x100,
+ * H_VIO_SIGNAL 0x104 (mode), H_SEND_CRQ 0x108 (word0, word1), H_ENABLE_CRQ 0x2b0; anything
+ * else -2 H_FUNCTION; missing arguments -4 H_PARAMETER.  Returns the status as QEMU 7.2's. */
+int64_t qtpm_spapr_hcall(QtpmDevice *dev, uint64_t opcode, const uint64_t *args, size_t nargs);
+
+/* Migration.  qtpm_device_save_state() finishes a command in flight and *parks* its response
+ * (guest memory may already be saved): it travels in the state and qtpm_device_load_state()
+ * delivers it on the destination (after the embedder restored guest RAM and the TCE table).
+ * A source that runs on after saving (a snapshot, a failed migration) calls this when the
+ * guest resumes; it does nothing when nothing is parked. */
+void qtpm_spapr_deliver_parked_response(QtpmDevice *dev);
+
 #ifdef __cplusplus
 }
 #endif
