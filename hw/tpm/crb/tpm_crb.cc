@@ -280,8 +280,8 @@ void TpmCrb::tpm_request_completed(std::unique_ptr<TpmRequest> request) {
 // Types
 
 void register_tpm_crb_types() {
-  TypeInfo info = make_type<TpmCrb>(kTypeTpmCrb, kTypeDevice,
-                                    "TPM 2.0 Command Response Buffer (CRB) interface");
+  // No description: QEMU 7.2's tpm-crb sets none, so `-device help` shows `name "tpm-crb"`.
+  TypeInfo info = make_type<TpmCrb>(kTypeTpmCrb, kTypeDevice, "");
   info.interfaces = {kTypeTpmIf};
   info.bus = "pc-system";
   type_register(info);
