@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "qom/trace.h"
+
 namespace qtpm::capi {
 
 void PostQueue::push(std::function<void()> fn) {
@@ -110,4 +112,8 @@ void QtpmHost::report_error(std::string_view message) {
   } else {
     std::fprintf(stderr, "%s\n", line.c_str());
   }
+}
+
+extern "C" void qtpm_trace_enable(const char *pattern) {
+  if (pattern && *pattern) qtpm::trace_enable_pattern(pattern);
 }

@@ -3,6 +3,9 @@
 // The C API for saved state (include/qtpm/qtpm.h): through the Migratable interface
 // (qom/saved_state.h) of whatever object the handle holds.
 
+#include <string>
+
+#include "backends/tpm/tpm_backend.h"
 #include "capi/capi_host.h"
 #include "qom/saved_state.h"
 #include "qtpm/qtpm.h"
@@ -40,8 +43,12 @@ int load(qtpm::Object *obj, const uint8_t *data, size_t len, char **errmsg) {
   qtpm::Status st = qtpm::StateReader::parse(std::span<const uint8_t>(data, len), &reader);
   if (st) st = m->load_state(reader);
   if (!st) {
-    return fail(errmsg, QTPM_ERROR,
-                qtpm::strprintf("%s: %s", obj->type_name().c_str(), st.message().c_str()));
+    // One prefix naming the object: backends already put their own ("tpm-emulator: ...").
+    std::string prefix = obj->type_name() + ": ";
+    if (st.message().compare(0, prefix.size(), prefix) == 0) {
+      return fail(errmsg, QTPM_ERROR, st.message());
+    }
+    return fail(errmsg, QTPM_ERROR, prefix + st.message());
   }
   return succeed(errmsg);
 }
@@ -64,6 +71,13 @@ int qtpm_backend_save_state(QtpmBackend *be, uint8_t **data, size_t *len, char *
 
 int qtpm_backend_load_state(QtpmBackend *be, const uint8_t *data, size_t len, char **errmsg) {
   return load(be ? be->object.get() : nullptr, data, len, errmsg);
+}
+
+int qtpm_backend_migration_blocker(const QtpmBackend *be, char **reason) {
+  if (!be || !be->backend) return fail(reason, QTPM_ERROR, "migration: no backend given");
+  std::string why;
+  if (be->backend->blocks_migration(&why)) return fail(reason, QTPM_NOT_SUPPORTED, why);
+  return succeed(reason);
 }
 
 }  // extern "C"

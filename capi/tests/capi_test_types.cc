@@ -13,6 +13,7 @@
 #include "hw/tpm/tpm_ppi.h"
 #include "qom/chardev.h"
 #include "qom/saved_state.h"
+#include "qom/trace.h"
 
 namespace {
 
@@ -24,6 +25,7 @@ class EchoBackend : public TpmBackend, public Migratable {
   EchoBackend() {
     add_string_property("chardev", &chardev_, "", "a chardev that must exist");
     add_bool_property("fail-startup", &fail_startup_, false, "fail every startup");
+    add_bool_property("block-migration", &block_migration_, false, "refuse to migrate");
   }
   ~EchoBackend() override { stop_worker(); }
 
@@ -32,6 +34,11 @@ class EchoBackend : public TpmBackend, public Migratable {
   std::string tpm_type() const override { return "echo"; }
   std::vector<std::pair<std::string, std::string>> tpm_options() const override {
     return {{"chardev", chardev_}};
+  }
+
+  bool blocks_migration(std::string *reason) const override {
+    if (block_migration_ && reason) *reason = "tpm-echo: told not to migrate";
+    return block_migration_;
   }
 
   const char *state_section() const override { return "tpm-echo"; }
@@ -66,6 +73,7 @@ class EchoBackend : public TpmBackend, public Migratable {
  private:
   std::string chardev_;
   bool fail_startup_ = false;
+  bool block_migration_ = false;
   uint32_t answered_ = 0;  // worker thread writes, main thread reads after finish_sync
 };
 
@@ -191,4 +199,9 @@ extern "C" void capi_test_register_types(void) {
   dev.interfaces = {kTypeTpmIf};
   dev.bus = "isa";
   type_register(dev);
+}
+
+// Whether a trace event is on (the C test checks qtpm_trace_enable through it).
+extern "C" bool capi_test_trace_enabled(const char *event) {
+  return qtpm::trace_event_enabled(event);
 }

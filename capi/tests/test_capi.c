@@ -19,7 +19,8 @@
 
 #include "qtpm/qtpm.h"
 
-void capi_test_register_types(void); /* capi_test_types.cc */
+void capi_test_register_types(void);           /* capi_test_types.cc */
+bool capi_test_trace_enabled(const char *event); /* capi_test_types.cc */
 
 /* ---- A host whose main loop is a queue the test drains (posts come from worker threads) ---- */
 
@@ -175,6 +176,19 @@ START_TEST(test_version_and_types) {
   ck_assert_ptr_null(qtpm_type_property_names(QTPM_TYPE_DEVICE)); /* abstract */
   ck_assert_int_eq(qtpm_type_info("nope", &info, &err), QTPM_ERROR);
   expect_error(err, "unknown type 'nope'");
+}
+END_TEST
+
+START_TEST(test_trace_enable) {
+  ck_assert(!capi_test_trace_enabled("capi_test_event"));
+  qtpm_trace_enable(NULL);
+  qtpm_trace_enable("");
+  ck_assert(!capi_test_trace_enabled("capi_test_event"));
+  qtpm_trace_enable("capi_test_*");
+  ck_assert(capi_test_trace_enabled("capi_test_event"));
+  ck_assert(!capi_test_trace_enabled("other_event"));
+  qtpm_trace_enable("-capi_test_event");
+  ck_assert(!capi_test_trace_enabled("capi_test_event"));
 }
 END_TEST
 
@@ -471,6 +485,17 @@ START_TEST(test_saved_state) {
   expect_error(err, "tpm-echo");
   qtpm_free(blob);
 
+  /* Asking whether a backend can migrate takes nothing from it. */
+  err = (char *)"x";
+  ck_assert_int_eq(qtpm_backend_migration_blocker(be, &err), QTPM_OK);
+  ck_assert_ptr_null(err);
+  ck_assert_int_eq(qtpm_backend_migration_blocker(NULL, &err), QTPM_ERROR);
+  qtpm_free(err);
+  QtpmBackend *blocked = new_echo("id=tpm1,block-migration=on");
+  ck_assert_int_eq(qtpm_backend_migration_blocker(blocked, &err), QTPM_NOT_SUPPORTED);
+  expect_error(err, "tpm-echo: told not to migrate");
+  qtpm_backend_free(blocked);
+
   /* A frontend the ACPI builder cannot describe gets "not supported", not a guess. */
   uint8_t *aml = (uint8_t *)"x";
   ck_assert_int_eq(qtpm_device_acpi_aml(dev, &aml, &len, &err), QTPM_NOT_SUPPORTED);
@@ -719,6 +744,7 @@ int main(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_version_and_types);
+  tcase_add_test(tc, test_trace_enable);
   tcase_add_test(tc, test_host_needs_post);
   tcase_add_test(tc, test_backend_errors);
   tcase_add_test(tc, test_device_errors);

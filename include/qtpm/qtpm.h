@@ -61,6 +61,12 @@ void qtpm_free(void *p);
 /* Frees a NULL-terminated array of strings and its elements. */
 void qtpm_strv_free(char **strv);
 
+/* Switches qtpm's trace events on by glob pattern ("tpm_emulator_*"; a leading '-' switches
+ * them off; "guest_errors" and "unimp" switch on the guest-error log), one line per event on
+ * standard error.  For embedders that map an option or environment variable onto qtpm's events
+ * (QEMU glue: QTPM_TRACE="pattern,pattern").  NULL or "" does nothing. */
+void qtpm_trace_enable(const char *pattern);
+
 typedef enum QtpmStatus {
   QTPM_OK = 0,
   QTPM_ERROR = -1,         /* invalid input or a failure, described by errmsg */
@@ -353,6 +359,12 @@ int qtpm_device_save_state(QtpmDevice *dev, uint8_t **data, size_t *len, char **
 int qtpm_device_load_state(QtpmDevice *dev, const uint8_t *data, size_t len, char **errmsg);
 int qtpm_backend_save_state(QtpmBackend *be, uint8_t **data, size_t *len, char **errmsg);
 int qtpm_backend_load_state(QtpmBackend *be, const uint8_t *data, size_t len, char **errmsg);
+
+/* Whether the backend's TPM state can travel at all, asked without taking it (QEMU: at realize,
+ * for migrate_add_blocker).  QTPM_OK when it can; QTPM_NOT_SUPPORTED with the one-line reason
+ * in *reason when it cannot (passthrough: a host TPM's state stays on the host; a swtpm without
+ * the state-blob commands).  *reason is freed with qtpm_free; NULL on QTPM_OK. */
+int qtpm_backend_migration_blocker(const QtpmBackend *be, char **reason);
 
 #ifdef __cplusplus
 }

@@ -168,6 +168,9 @@ static TPMInfo *fallback_info(TPMBackend *s)
     if (info->options->type == TPM_TYPE_EMULATOR) {
         info->options->u.emulator.data = g_new0(TPMEmulatorOptions, 1);
         info->options->u.emulator.data->chardev = g_strdup("");
+    } else if (info->options->type == TPM_TYPE_LIBTPMS) {
+        info->options->u.libtpms.data = g_new0(TPMLibtpmsOptions, 1);
+        info->options->u.libtpms.data->version = g_strdup("");
     } else {
         info->options->u.passthrough.data = g_new0(TPMPassthroughOptions, 1);
     }

@@ -24,6 +24,7 @@
 #include "sysemu/reset.h"
 #include "sysemu/tpm.h"
 #include "sysemu/tpm_backend.h"
+#include "qtpm_acpi.h"
 #include "qtpm_glue.h"
 #include CONFIG_DEVICES
 
@@ -53,11 +54,8 @@ typedef struct GlueState {
     qemu_irq irqs[QTPM_GLUE_MAX_IRQS];
     size_t n_irqs;
     bool reset_registered;
-    /* Migration: the device's and its backend's qtpm state blobs. */
-    uint8_t *dev_blob;
-    uint32_t dev_blob_len;
-    uint8_t *be_blob;
-    uint32_t be_blob_len;
+    QtpmGlueBlobs blobs;   /* the device's and its backend's saved state while migrating */
+    Error *blocker;        /* set when the backend's state cannot migrate (passthrough) */
 } GlueState;
 
 typedef struct GlueIsa {
@@ -237,6 +235,15 @@ static bool wire_irqs(Object *obj, GlueType *t, GlueState *s, Error **errp)
     return true;
 }
 
+/* The qtpm backend the device was bound to at realize, or NULL. */
+static QtpmBackend *bound_backend(GlueState *s)
+{
+    g_autofree char *id = qtpm_device_get_property(s->dev, "tpmdev");
+    TPMBackend *be = id && *id ? qemu_find_tpm_be(id) : NULL;
+
+    return be ? qtpm_glue_backend(be) : NULL;
+}
+
 /* Binds QEMU's side of the backend too: query-tpm lists only backends with a frontend. */
 static void bind_qemu_backend(Object *obj, GlueState *s)
 {
@@ -271,6 +278,7 @@ static void glue_realize(DeviceState *dev, Error **errp)
     Object *obj = OBJECT(dev);
     GlueType *t = glue_type_of(obj);
     GlueState *s = glue_state(obj);
+    Error *err = NULL;
     char *msg = NULL;
 
     if (qtpm_device_realize(s->dev, &msg) != QTPM_OK) {
@@ -278,6 +286,11 @@ static void glue_realize(DeviceState *dev, Error **errp)
         return;
     }
     if (!map_regions(obj, t, s, errp) || !wire_irqs(obj, t, s, errp)) {
+        return;
+    }
+    s->blocker = qtpm_glue_add_blocker(bound_backend(s), &err);
+    if (err) {
+        error_propagate(errp, err);
         return;
     }
     bind_qemu_backend(obj, s);
@@ -358,59 +371,23 @@ static void add_class_properties(ObjectClass *oc, GlueType *t)
 static int glue_pre_save(void *opaque)
 {
     GlueState *s = glue_state(opaque);
-    TPMBackend *be;
-    g_autofree char *id = qtpm_device_get_property(s->dev, "tpmdev");
-    uint8_t *data = NULL;
-    size_t len = 0;
-    char *msg = NULL;
 
-    g_free(s->dev_blob);
-    g_free(s->be_blob);
-    s->dev_blob = s->be_blob = NULL;
-    s->dev_blob_len = s->be_blob_len = 0;
-    if (qtpm_device_save_state(s->dev, &data, &len, &msg) != QTPM_OK) {
-        error_report("%s", msg);
-        qtpm_free(msg);
-        return -1;
-    }
-    s->dev_blob = g_memdup2(data, len);
-    s->dev_blob_len = len;
-    qtpm_free(data);
-    be = id ? qemu_find_tpm_be(id) : NULL;
-    if (be && qtpm_glue_backend(be)) {
-        if (qtpm_backend_save_state(qtpm_glue_backend(be), &data, &len, &msg) != QTPM_OK) {
-            error_report("%s", msg);
-            qtpm_free(msg);
-            return -1;
-        }
-        s->be_blob = g_memdup2(data, len);
-        s->be_blob_len = len;
-        qtpm_free(data);
-    }
+    return qtpm_glue_take_state(s->dev, bound_backend(s), &s->blobs);
+}
+
+/* The blobs are in the stream now: give their memory back. */
+static int glue_post_save(void *opaque)
+{
+    qtpm_glue_blobs_clear(&glue_state(opaque)->blobs);
     return 0;
 }
 
-/* The backend first: the device's state may refer to the TPM's (a pending response). */
 static int glue_post_load(void *opaque, int version_id)
 {
     GlueState *s = glue_state(opaque);
-    g_autofree char *id = qtpm_device_get_property(s->dev, "tpmdev");
-    TPMBackend *be = id ? qemu_find_tpm_be(id) : NULL;
-    char *msg = NULL;
 
-    if (s->be_blob_len && be && qtpm_glue_backend(be) &&
-        qtpm_backend_load_state(qtpm_glue_backend(be), s->be_blob, s->be_blob_len,
-                                &msg) != QTPM_OK) {
-        error_report("%s", msg);
-        qtpm_free(msg);
-        return -EINVAL;
-    }
-    if (qtpm_device_load_state(s->dev, s->dev_blob, s->dev_blob_len, &msg) != QTPM_OK) {
-        error_report("%s", msg);
-        qtpm_free(msg);
-        return -EINVAL;
-    }
-    return 0;
+    return qtpm_glue_apply_state(s->dev, bound_backend(s), object_get_typename(opaque),
+                                 &s->blobs);
 }
 
 /* ---- types ---------------------------------------------------------------------------------- */
@@ -432,9 +409,9 @@ static void glue_instance_finalize(Object *obj)
     if (s->reset_registered) {
         qemu_unregister_reset(glue_reset_handler, obj);
     }
+    qtpm_glue_del_blocker(&s->blocker);
     qtpm_device_free(s->dev);
-    g_free(s->dev_blob);
-    g_free(s->be_blob);
+    qtpm_glue_blobs_clear(&s->blobs);
 }
 
 static TPMVersion glue_get_version(TPMIf *ti)
@@ -448,19 +425,7 @@ static TPMVersion glue_get_version(TPMIf *ti)
 /* x86 ISA TIS: the device's AML goes into the ISA bridge scope, as QEMU's device did it. */
 static void glue_build_dev_aml(AcpiDevAmlIf *adev, Aml *scope)
 {
-    GlueState *s = glue_state(OBJECT(adev));
-    uint8_t *aml = NULL;
-    size_t len = 0;
-    char *msg = NULL;
-
-    if (qtpm_device_acpi_aml(s->dev, &aml, &len, &msg) != QTPM_OK) {
-        warn_report("%s", msg);
-        qtpm_free(msg);
-        return;
-    }
-    /* A complete term: appending its bytes is what aml_append() does with a child. */
-    g_array_append_vals(scope->buf, aml, len);
-    qtpm_free(aml);
+    qtpm_acpi_build_device(TPM_IF(adev), scope, QTPM_ACPI_FIXED_ADDRESS);
 }
 
 static void glue_class_init(ObjectClass *oc, void *data)
@@ -472,7 +437,7 @@ static void glue_class_init(ObjectClass *oc, void *data)
     const char *model = qtpm_device_tpm_model(probe);
     QtpmTypeInfo info;
     VMStateDescription *vmsd = g_new0(VMStateDescription, 1);
-    VMStateField *fields = g_new0(VMStateField, 3);
+    VMStateField *fields = g_new0(VMStateField, 2);
 
     tc->model = qapi_enum_parse(&TpmModel_lookup, model, TPM_MODEL_TPM_TIS, NULL);
     tc->get_version = glue_get_version;
@@ -493,21 +458,20 @@ static void glue_class_init(ObjectClass *oc, void *data)
     }
     add_class_properties(oc, t);
 
-    /* One section per device with the qtpm blobs; the offsets are the instance's GlueState. */
-    fields[0] = (VMStateField)VMSTATE_VBUFFER_ALLOC_UINT32(s.dev_blob, GluePlain, 0, NULL,
-                                                           s.dev_blob_len);
-    fields[1] = (VMStateField)VMSTATE_VBUFFER_ALLOC_UINT32(s.be_blob, GluePlain, 0, NULL,
-                                                           s.be_blob_len);
-    fields[2] = (VMStateField)VMSTATE_END_OF_LIST();
-    /* GluePlain's offsets are valid for every parent: shift them to this type's layout. */
-    fields[0].offset += t->state_offset - offsetof(GluePlain, s);
-    fields[0].size_offset += t->state_offset - offsetof(GluePlain, s);
-    fields[1].offset += t->state_offset - offsetof(GluePlain, s);
-    fields[1].size_offset += t->state_offset - offsetof(GluePlain, s);
+    /* One section per device, one field with the device's and its backend's qtpm blobs.
+     * Version 1: QEMU 7.2's own TPM sections are version 0 with other fields, so a stream
+     * from (or to) an unmodified QEMU is refused by the version check with QEMU's message. */
+    fields[0].name = "qtpm-state";
+    fields[0].info = &qtpm_glue_blobs_info;
+    fields[0].flags = VMS_SINGLE;
+    fields[0].size = sizeof(QtpmGlueBlobs);
+    fields[0].offset = t->state_offset + offsetof(GlueState, blobs);
+    fields[1] = (VMStateField)VMSTATE_END_OF_LIST();
     vmsd->name = t->name;
     vmsd->version_id = 1;
     vmsd->minimum_version_id = 1;
     vmsd->pre_save = glue_pre_save;
+    vmsd->post_save = glue_post_save;
     vmsd->post_load = glue_post_load;
     vmsd->fields = fields;
     dc->vmsd = vmsd;

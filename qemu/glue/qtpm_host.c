@@ -53,6 +53,21 @@ static void glue_report_error(void *opaque, const char *message)
     error_report("%s", message);
 }
 
+/*
+ * qtpm's trace events are not QEMU's (-trace does not know them): QTPM_TRACE="pat,pat" in the
+ * environment switches them on, e.g. QTPM_TRACE='tpm_emulator_*,guest_errors'.
+ */
+static void enable_traces(void)
+{
+    const char *env = g_getenv("QTPM_TRACE");
+    g_auto(GStrv) patterns = env ? g_strsplit(env, ",", -1) : NULL;
+    char **p;
+
+    for (p = patterns; p && *p; p++) {
+        qtpm_trace_enable(g_strstrip(*p));
+    }
+}
+
 QtpmHost *qtpm_glue_host(void)
 {
     if (!host) {
@@ -66,6 +81,7 @@ QtpmHost *qtpm_glue_host(void)
         char *err = NULL;
 
         qtpm_init();
+        enable_traces();
         host = qtpm_host_new(&ops, NULL, &err);
         /* Only a missing post() fails, and the ops above have one. */
         assert(host);
