@@ -98,6 +98,16 @@ static bool have(const char *device)
     return false;
 }
 
+/* OUT has LINE as one whole line. */
+static void expect_line(const char *out, const char *line)
+{
+    char *wanted = g_strdup_printf("\n%s\n", line);
+    char *text = g_strdup_printf("\n%s", out);
+    ck_assert_msg(strstr(text, wanted), "no line '%s' in: %s", line, out);
+    g_free(text);
+    g_free(wanted);
+}
+
 START_TEST(device_help_lists_the_tpm_devices)
 {
     if (!have(tis_device())) {
@@ -105,9 +115,12 @@ START_TEST(device_help_lists_the_tpm_devices)
     }
     QTestRunResult r = run("-device help");
     ck_assert_msg(r.exited && r.status == 0, "exit %d, stderr: %s", r.status, r.err);
-    char *tis = g_strdup_printf("name \"%s\"", tis_device());
-    ck_assert_msg(strstr(r.out, tis), "no %s in: %s", tis, r.out);
-    g_free(tis);
+    /* QEMU 7.2's whole lines (qdev_print_devinfo): none of its TPM devices sets a description. */
+    expect_line(r.out, is_x86() ? "name \"tpm-tis\", bus ISA"
+                                : "name \"tpm-tis-device\", bus System");
+    if (is_x86() && have("tpm-crb")) {
+        expect_line(r.out, "name \"tpm-crb\"");
+    }
     qtest_run_result_clear(&r);
 }
 END_TEST

@@ -269,7 +269,8 @@ void TpmCrb::start_command() {
 // Main-loop thread.  The backend core bounds the response by max_response (be_buffer_size_).
 void TpmCrb::tpm_request_completed(std::unique_ptr<TpmRequest> request) {
   size_t length = std::min<size_t>(request->response.size(), be_buffer_size_);
-  if (memory_) std::memcpy(memory_.get(), request->response.data(), length);
+  // An empty response has no data pointer, and memcpy must not be given a null one.
+  if (memory_ && length) std::memcpy(memory_.get(), request->response.data(), length);
   update(R_CTRL_START, ctrl_start::kInvoke, 0);
   if (!request->status.is_ok()) update(R_CTRL_STS, ctrl_sts::kTpmSts, 1);  // sticky until reset
   QTPM_TRACE("tpm_crb_completed", "%zu bytes, %s", length,
@@ -280,8 +281,8 @@ void TpmCrb::tpm_request_completed(std::unique_ptr<TpmRequest> request) {
 // Types
 
 void register_tpm_crb_types() {
-  TypeInfo info = make_type<TpmCrb>(kTypeTpmCrb, kTypeDevice,
-                                    "TPM 2.0 Command Response Buffer (CRB) interface");
+  // No description: QEMU 7.2's tpm-crb sets none, so `-device help` shows `name "tpm-crb"`.
+  TypeInfo info = make_type<TpmCrb>(kTypeTpmCrb, kTypeDevice, "");
   info.interfaces = {kTypeTpmIf};
   info.bus = "pc-system";
   type_register(info);
