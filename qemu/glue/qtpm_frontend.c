@@ -91,6 +91,11 @@ QtpmDevice *qtpm_glue_frontend_device(Object *fe)
 {
     GlueState *s = fe ? glue_state(fe) : NULL;
 
+#ifdef CONFIG_TPM_SPAPR
+    if (!s) {
+        return qtpm_glue_spapr_device(fe);
+    }
+#endif
     return s && qtpm_device_realized(s->dev) ? s->dev : NULL;
 }
 

@@ -24,6 +24,9 @@ void qtpm_glue_register_backends(void);
 /* The qtpm device behind a frontend object the glue created (realized), or NULL. */
 QtpmDevice *qtpm_glue_frontend_device(Object *fe);
 
+/* The same for tpm-spapr, whose glue (qtpm_spapr.c, ppc64 only) keeps its own state. */
+QtpmDevice *qtpm_glue_spapr_device(Object *fe);
+
 /* The qtpm backend behind a QEMU TPMBackend object created by the glue. */
 typedef struct TPMBackend TPMBackend;
 QtpmBackend *qtpm_glue_backend(TPMBackend *be);

@@ -41,6 +41,13 @@ typedef struct QtpmSpaprState {
 
 DECLARE_INSTANCE_CHECKER(QtpmSpaprState, QTPM_SPAPR, TYPE_QTPM_SPAPR)
 
+QtpmDevice *qtpm_glue_spapr_device(Object *fe)
+{
+    QtpmSpaprState *s = fe ? (QtpmSpaprState *)object_dynamic_cast(fe, TYPE_QTPM_SPAPR) : NULL;
+
+    return s && qtpm_device_realized(s->dev) ? s->dev : NULL;
+}
+
 /* What qtpm says about the device class (probed once, at class init). */
 static QtpmSpaprInfo spapr_info;
 

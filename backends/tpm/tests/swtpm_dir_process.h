@@ -83,10 +83,16 @@ class SwtpmDirProcess {
         exit_status_ = status;
         return Status::errorf("swtpm exited: %s", log().c_str());
       }
-      if (g_file_test(ctrl_path_.c_str(), G_FILE_TEST_EXISTS)) return Status::ok();
+      // swtpm creates the socket file before it listens: only a connection proves it is ready.
+      // The probe connection is closed at once; swtpm then waits for the next one.
+      int fd = g_file_test(ctrl_path_.c_str(), G_FILE_TEST_EXISTS) ? connect_to(ctrl_path_) : -1;
+      if (fd >= 0) {
+        close(fd);
+        return Status::ok();
+      }
       g_usleep(10000);
     }
-    return Status::error("swtpm did not open its control socket");
+    return Status::error("swtpm did not accept connections on its control socket");
   }
   const std::string &control_path() const { return ctrl_path_; }
 

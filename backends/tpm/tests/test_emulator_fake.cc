@@ -394,7 +394,7 @@ const DataFaultCase kDataFaults[] = {
 START_TEST(test_data_faults) {
   const DataFaultCase &c = kDataFaults[_i];
   FakeRig t;
-  ck_assert(t.rig.realize(t.fake.ctrl_path(), 300).is_ok());
+  ck_assert(t.rig.realize(t.fake.ctrl_path(), 1000).is_ok());
   ck_assert(t.rig.start().is_ok());
   t.fake.inject_data(c.fault);
   assert_request_fails(t.rig);
@@ -425,7 +425,7 @@ END_TEST
 START_TEST(test_response_larger_than_frontend_buffer) {
   // A response that fits swtpm's buffer but not the frontend's is refused too.
   FakeRig t;
-  ck_assert(t.rig.realize(t.fake.ctrl_path(), 300).is_ok());
+  ck_assert(t.rig.realize(t.fake.ctrl_path(), 1000).is_ok());
   ck_assert(t.rig.start().is_ok());
   TpmRequest *r = t.rig.run(kGetRandom16, 0, 20);
   ck_assert_ptr_nonnull(r);
@@ -440,7 +440,7 @@ END_TEST
 
 START_TEST(test_ctrl_error_result_at_startup) {
   FakeRig t;
-  ck_assert(t.rig.realize(t.fake.ctrl_path(), 300).is_ok());
+  ck_assert(t.rig.realize(t.fake.ctrl_path(), 1000).is_ok());
   t.fake.inject_ctrl(code(swtpm::Cmd::kInit), FAKE_SWTPM_CTRL_RESULT, 1, 0x9);
   Status st = t.rig.start();
   ck_assert_str_eq(st.message().c_str(),
@@ -470,7 +470,7 @@ END_TEST
 
 START_TEST(test_ctrl_short_reply) {
   FakeRig t;
-  ck_assert(t.rig.realize(t.fake.ctrl_path(), 300).is_ok());
+  ck_assert(t.rig.realize(t.fake.ctrl_path(), 1000).is_ok());
   t.fake.inject_ctrl(code(swtpm::Cmd::kSetBufferSize), FAKE_SWTPM_CTRL_SHORT);
   Status st = t.rig.start();
   ck_assert_msg(contains(st.message(), "swtpm sent a short reply to CMD_SET_BUFFERSIZE"), "%s",
@@ -485,7 +485,7 @@ END_TEST
 
 START_TEST(test_ctrl_trailing_bytes) {
   FakeRig t;
-  ck_assert(t.rig.realize(t.fake.ctrl_path(), 300).is_ok());
+  ck_assert(t.rig.realize(t.fake.ctrl_path(), 1000).is_ok());
   t.fake.inject_ctrl(code(swtpm::Cmd::kStop), FAKE_SWTPM_CTRL_TRAILING);
   // The stray bytes are read as the next command's result: an error, never a hang or a crash.
   Status st = t.rig.start();
@@ -496,18 +496,18 @@ END_TEST
 
 START_TEST(test_ctrl_hang_on_locality) {
   FakeRig t;
-  ck_assert(t.rig.realize(t.fake.ctrl_path(), 300).is_ok());
+  ck_assert(t.rig.realize(t.fake.ctrl_path(), 1000).is_ok());
   ck_assert(t.rig.start().is_ok());
   t.fake.inject_ctrl(code(swtpm::Cmd::kSetLocality), FAKE_SWTPM_CTRL_NO_REPLY);
   assert_request_fails(t.rig);
-  assert_one_line(t.rig, "did not respond within 300 ms while waiting for the reply to "
+  assert_one_line(t.rig, "did not respond within 1000 ms while waiting for the reply to "
                          "CMD_SET_LOCALITY");
 }
 END_TEST
 
 START_TEST(test_ctrl_bad_locality_result) {
   FakeRig t;
-  ck_assert(t.rig.realize(t.fake.ctrl_path(), 300).is_ok());
+  ck_assert(t.rig.realize(t.fake.ctrl_path(), 1000).is_ok());
   ck_assert(t.rig.start().is_ok());
   TpmRequest *r = t.rig.run(kGetRandom16, 5);
   ck_assert_ptr_nonnull(r);
@@ -521,7 +521,7 @@ END_TEST
 
 START_TEST(test_ctrl_bad_state_blob) {
   FakeRig t;
-  ck_assert(t.rig.realize(t.fake.ctrl_path(), 300).is_ok());
+  ck_assert(t.rig.realize(t.fake.ctrl_path(), 1000).is_ok());
   ck_assert(t.rig.start().is_ok());
   t.fake.inject_ctrl(code(swtpm::Cmd::kGetStateBlob), FAKE_SWTPM_CTRL_BAD_BLOB);
   EmulatorStateBlobs blobs;
@@ -535,7 +535,7 @@ END_TEST
 
 START_TEST(test_swtpm_dies_between_commands) {
   FakeRig t;
-  ck_assert(t.rig.realize(t.fake.ctrl_path(), 300).is_ok());
+  ck_assert(t.rig.realize(t.fake.ctrl_path(), 1000).is_ok());
   ck_assert(t.rig.start().is_ok());
   t.fake.inject_ctrl(0, FAKE_SWTPM_CTRL_DIE);
   // The next control command (here SET_LOCALITY for locality 2) finds swtpm gone.
@@ -555,7 +555,7 @@ END_TEST
 START_TEST(test_buffer_size_not_granted) {
   FakeRig t;
   t.fake.set_buffer_sizes(4096, 4096, 8192);
-  ck_assert(t.rig.realize(t.fake.ctrl_path(), 300).is_ok());
+  ck_assert(t.rig.realize(t.fake.ctrl_path(), 1000).is_ok());
   ck_assert_uint_eq(t.rig.backend->buffer_size(), 8192);
   Status st = t.rig.start(3968);
   ck_assert_str_eq(st.message().c_str(), "tpm-emulator: swtpm set a buffer size of 4096 bytes "
