@@ -13,6 +13,7 @@
 #include "hw/nvram/fw_cfg_io.h"
 #include "hw/nvram/fw_cfg_mem.h"
 #include "qom/testing.h"
+#include "qom/fuzzing.h"
 
 using namespace qtpm;
 
@@ -39,21 +40,7 @@ class FuzzHost : public testing::TestHost {
   uint8_t ram[kRamSize] = {};
 };
 
-class Input {
- public:
-  Input(const uint8_t *d, size_t n) : d_(d), n_(n) {}
-  bool more() const { return pos_ < n_; }
-  uint64_t take(unsigned bytes) {
-    uint64_t v = 0;
-    for (unsigned i = 0; i < bytes && pos_ < n_; i++) v |= static_cast<uint64_t>(d_[pos_++]) << (8 * i);
-    return v;
-  }
-
- private:
-  const uint8_t *d_;
-  size_t n_;
-  size_t pos_ = 0;
-};
+using fuzzing::Input;
 
 FwCfg *make(const char *type, FuzzHost *host) {
   register_builtin_types();
@@ -71,13 +58,13 @@ FwCfg *make(const char *type, FuzzHost *host) {
 
 void access(const MemoryRegion &r, Input &in, bool write) {
   static const unsigned kSizes[4] = {1, 2, 4, 8};
-  unsigned size = kSizes[in.take(1) & 3];
+  unsigned size = kSizes[in.u8() & 3];
   if (size > r.size()) size = static_cast<unsigned>(r.size());
-  uint64_t offset = in.take(1) % (r.size() - size + 1);
+  uint64_t offset = in.u8() % (r.size() - size + 1);
   if (write)
-    r.write(offset, in.take(8), size);
+    r.write(offset, in.u64(), size);
   else
-    r.read(offset, size, in.take(1) & 1);
+    r.read(offset, size, in.u8() & 1);
 }
 
 }  // namespace
@@ -85,17 +72,17 @@ void access(const MemoryRegion &r, Input &in, bool write) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FuzzHost host;
   Input in(data, size);
-  FwCfg *dev = make(in.take(1) & 1 ? kTypeFwCfgMem : kTypeFwCfgIo, &host);
+  FwCfg *dev = make(in.u8() & 1 ? kTypeFwCfgMem : kTypeFwCfgIo, &host);
   const std::vector<MemoryRegion> &regions = dev->regions();
-  while (in.more()) {
-    switch (in.take(1) % 6) {
+  while (!in.empty()) {
+    switch (in.u8() % 6) {
       case 0:
-      case 1: access(regions[in.take(1) % regions.size()], in, false); break;
-      case 2: access(regions[in.take(1) % regions.size()], in, true); break;
+      case 1: access(regions[in.u8() % regions.size()], in, false); break;
+      case 2: access(regions[in.u8() % regions.size()], in, true); break;
       case 3: {  // guest writes a few bytes of RAM (descriptors, anything)
-        size_t at = in.take(2) % kRamSize;
-        size_t n = in.take(1) % 17;
-        for (size_t i = 0; i < n && at + i < kRamSize; i++) host.ram[at + i] = static_cast<uint8_t>(in.take(1));
+        size_t at = in.u16() % kRamSize;
+        size_t n = in.u8() % 17;
+        for (size_t i = 0; i < n && at + i < kRamSize; i++) host.ram[at + i] = static_cast<uint8_t>(in.u8());
         break;
       }
       case 4: dev->reset(); break;

@@ -17,43 +17,17 @@
 
 #include "hw/tpm/crb/tests/fake_tpm_backend.h"
 #include "hw/tpm/crb/tpm_crb.h"
+#include "qom/fuzzing.h"
 
 using namespace qtpm;
 using namespace qtpm::crb;
 
 namespace {
 
-// Consumes the input front to back; past the end everything reads 0.
-class Input {
- public:
-  Input(const uint8_t *data, size_t size) : data_(data), size_(size) {}
-  bool empty() const { return pos_ >= size_; }
-  uint8_t u8() { return pos_ < size_ ? data_[pos_++] : 0; }
-  uint16_t u16() { return uint16_t(u8() | u8() << 8); }
-  uint64_t value(unsigned bytes) {
-    uint64_t v = 0;
-    for (unsigned i = 0; i < bytes; i++) v |= uint64_t(u8()) << (8 * i);
-    return v;
-  }
-  std::vector<uint8_t> bytes(size_t n) {
-    std::vector<uint8_t> out;
-    for (size_t i = 0; i < n && !empty(); i++) out.push_back(u8());
-    return out;
-  }
-
- private:
-  const uint8_t *data_;
-  size_t size_;
-  size_t pos_ = 0;
-};
-
-[[noreturn]] void finding(const char *what) {
-  std::fprintf(stderr, "fuzz-crb invariant violated: %s\n", what);
-  std::abort();
-}
+using fuzzing::Input;
 
 void check(bool ok, const char *what) {
-  if (!ok) finding(what);
+  if (!ok) fuzzing::finding("crb", "invariant violated", what);
 }
 
 class Harness {

@@ -19,43 +19,17 @@
 #include <vector>
 
 #include "hw/tpm/spapr/tests/spapr_rig.h"
+#include "qom/fuzzing.h"
 
 using namespace qtpm;
 using namespace qtpm::spapr;
 
 namespace {
 
-// Consumes the input front to back; past the end everything reads 0.
-class Input {
- public:
-  Input(const uint8_t *data, size_t size) : data_(data), size_(size) {}
-  bool empty() const { return pos_ >= size_; }
-  uint8_t u8() { return pos_ < size_ ? data_[pos_++] : 0; }
-  uint16_t u16() { return uint16_t(u8() | u8() << 8); }
-  uint64_t u64() {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v |= uint64_t(u8()) << (8 * i);
-    return v;
-  }
-  std::vector<uint8_t> bytes(size_t n) {
-    std::vector<uint8_t> out;
-    for (size_t i = 0; i < n && !empty(); i++) out.push_back(u8());
-    return out;
-  }
-
- private:
-  const uint8_t *data_;
-  size_t size_;
-  size_t pos_ = 0;
-};
-
-[[noreturn]] void finding(const char *what) {
-  std::fprintf(stderr, "fuzz-spapr invariant violated: %s\n", what);
-  std::abort();
-}
+using fuzzing::Input;
 
 void check(bool ok, const char *what) {
-  if (!ok) finding(what);
+  if (!ok) fuzzing::finding("spapr", "invariant violated", what);
 }
 
 constexpr uint64_t kRam = 0x10000;  // 16 guest pages: random mappings often hit something

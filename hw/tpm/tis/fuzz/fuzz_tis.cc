@@ -21,6 +21,7 @@
 #include "hw/tpm/tis/tpm_tis_device.h"
 #include "hw/tpm/tis/tpm_tis_regs.h"
 #include "qom/main_loop.h"
+#include "qom/fuzzing.h"
 
 using namespace qtpm;
 using namespace qtpm::tis;
@@ -28,28 +29,7 @@ using namespace qtpm::tis;
 namespace {
 
 // Reads the fuzzer's bytes; past the end everything is 0.
-class Input {
- public:
-  Input(const uint8_t *data, size_t size) : data_(data), size_(size) {}
-  bool done() const { return pos_ >= size_; }
-  uint8_t u8() { return pos_ < size_ ? data_[pos_++] : 0; }
-  uint16_t u16() { return static_cast<uint16_t>(u8() | u8() << 8); }
-  uint64_t u64() {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v |= uint64_t{u8()} << (8 * i);
-    return v;
-  }
-  std::vector<uint8_t> bytes(size_t n) {
-    std::vector<uint8_t> out;
-    while (n-- && !done()) out.push_back(u8());
-    return out;
-  }
-
- private:
-  const uint8_t *data_;
-  size_t size_;
-  size_t pos_ = 0;
-};
+using fuzzing::Input;
 
 // The embedder: one backend, completions on a queue the fuzzer drains.  (Not qom/testing.h's
 // TestHost: fuzz builds have no Check.)
@@ -68,8 +48,7 @@ class Host : public HostServices {
 };
 
 [[noreturn]] void die(const char *what, const std::string &detail) {
-  std::fprintf(stderr, "fuzz-tis: %s: %s\n", what, detail.c_str());
-  std::abort();
+  fuzzing::finding("tis", what, detail.c_str());
 }
 
 // The first input byte: bit 0 TPM 1.2, bits 1-3 buffer size, bit 4 sysbus variant.
@@ -249,7 +228,7 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   Input in(data, size);
   Rig r(in.u8());
-  for (int steps = 0; !in.done() && steps < 4096; steps++) {
+  for (int steps = 0; !in.empty() && steps < 4096; steps++) {
     switch (in.u8() % 16) {
       case 0: case 1: mmio_access(r, in, false); break;
       case 2: case 3: mmio_access(r, in, true); break;
